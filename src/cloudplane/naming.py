@@ -1,0 +1,45 @@
+"""Shapes of user-given names and ids, checked before anything is created."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+
+from cloudplane.errors import InputError
+
+CLOUD_ID_PREFIX = "cld_"
+TAG_KEY = "cloudplane-cloud-id"
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+_CLOUD_ID = re.compile(r"^cld_[a-z0-9]{20}$")
+_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def validate_cloud_name(name: str) -> str:
+    """Cloud names: 1-63 letters, digits, '-' or '_', starting with a letter or digit."""
+    if not _NAME.match(name or ""):
+        raise InputError(
+            f"invalid cloud name {name!r}: use 1-63 letters, digits, '-' or '_', starting with a letter or digit"
+        )
+    return name
+
+
+def validate_cloud_id(cloud_id: str) -> str:
+    if not _CLOUD_ID.match(cloud_id or ""):
+        raise InputError(f"invalid cloud id {cloud_id!r}: expected 'cld_' followed by 20 lowercase letters or digits")
+    return cloud_id
+
+
+def new_cloud_id() -> str:
+    return CLOUD_ID_PREFIX + "".join(secrets.choice(_ALPHABET) for _ in range(20))
+
+
+def new_external_id(cloud_id: str) -> str:
+    """A per-cloud External ID: the cloud id (readable in the trust policy) plus a secret part."""
+    return f"{cloud_id}-{secrets.token_hex(12)}"
+
+
+def stack_name(cloud_id: str) -> str:
+    """CloudFormation stack names allow no underscore."""
+    return "cloudplane-" + cloud_id.replace("_", "-")
