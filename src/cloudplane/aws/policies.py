@@ -1,0 +1,288 @@
+"""IAM policy documents as data: what the cross-account role and the instance role are given.
+
+The verifier checks roles against these same documents, so a change here changes both sides.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+POLICY_VERSION = "2012-10-17"
+
+STEADY_STATE_POLICY_NAME = "Cloudplane_Steady_State"
+SERVICE_STEADY_STATE_POLICY_NAME = "Cloudplane_Service_Steady_State"
+INITIAL_SETUP_POLICY_NAME = "Cloudplane_Initial_Setup"
+
+# Default origin of the web console that reads logs straight from the bucket.
+CONSOLE_ORIGIN = "https://*.cloudplane.dev"
+CORS_METHODS = ("GET", "PUT", "POST", "HEAD", "DELETE")
+
+Statement = dict[str, Any]
+
+
+def _allow(sid: str, actions: list[str], resource: str | list[str] = "*", **extra: Any) -> Statement:
+    statement: Statement = {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource}
+    statement.update(extra)
+    return statement
+
+
+def document(statements: list[Statement]) -> dict[str, Any]:
+    return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+def steady_state_statements() -> list[Statement]:
+    """What the control plane needs to run clusters: instances, volumes, spot, tags, mount targets."""
+    return [
+        _allow("PassInstanceRole", ["iam:PassRole", "iam:GetInstanceProfile"]),
+        _allow(
+            "DescribeRegionInfo",
+            [
+                "ec2:DescribeAvailabilityZones",
+                "ec2:DescribeInstanceTypes",
+                "ec2:DescribeRegions",
+                "ec2:DescribeAccountAttributes",
+            ],
+        ),
+        _allow(
+            "DescribeClusterResources",
+            [
+                "ec2:DescribeInstances",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeRouteTables",
+                "ec2:DescribeSecurityGroups",
+            ],
+        ),
+        _allow("TagInstances", ["ec2:CreateTags", "ec2:DeleteTags"]),
+        _allow("StartInstances", ["ec2:RunInstances", "ec2:StartInstances"]),
+        _allow("StopInstances", ["ec2:StopInstances", "ec2:TerminateInstances"]),
+        _allow(
+            "SpotInstances",
+            [
+                "ec2:CancelSpotInstanceRequests",
+                "ec2:ModifyImageAttribute",
+                "ec2:ModifyInstanceAttribute",
+                "ec2:RequestSpotInstances",
+            ],
+        ),
+        _allow(
+            "VolumesProfilesAddresses",
+            [
+                "ec2:AttachVolume",
+                "ec2:CreateVolume",
+                "ec2:DescribeVolumes",
+                "ec2:AssociateIamInstanceProfile",
+                "ec2:DisassociateIamInstanceProfile",
+                "ec2:ReplaceIamInstanceProfileAssociation",
+                "ec2:CreatePlacementGroup",
+                "ec2:AllocateAddress",
+                "ec2:ReleaseAddress",
+                "ec2:DescribeIamInstanceProfileAssociations",
+                "ec2:DescribeInstanceStatus",
+                "ec2:DescribePlacementGroups",
+                "ec2:DescribePrefixLists",
+                "ec2:DescribeReservedInstancesOfferings",
+                "ec2:DescribeSpotInstanceRequests",
+                "ec2:DescribeSpotPriceHistory",
+            ],
+        ),
+        _allow("DescribeMountTargets", ["elasticfilesystem:DescribeMountTargets"]),
+        _allow(
+            "SpotServiceLinkedRole",
+            ["iam:CreateServiceLinkedRole", "iam:PutRolePolicy"],
+            "arn:aws:iam::*:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot",
+            Condition={"StringLike": {"iam:AWSServiceName": "spot.amazonaws.com"}},
+        ),
+    ]
+
+
+def service_steady_state_statements() -> list[Statement]:
+    """What services need: load balancers, certificates and the stacks that hold them."""
+    return [
+        _allow(
+            "ServiceStacks",
+            [
+                "cloudformation:TagResource",
+                "cloudformation:UntagResource",
+                "cloudformation:CreateStack",
+                "cloudformation:UpdateStack",
+                "cloudformation:DeleteStack",
+                "cloudformation:DescribeStackEvents",
+                "cloudformation:DescribeStackResources",
+                "cloudformation:DescribeStacks",
+                "cloudformation:GetTemplate",
+            ],
+        ),
+        _allow(
+            "DescribeLoadBalancing",
+            [
+                "elasticloadbalancing:DescribeListeners",
+                "elasticloadbalancing:DescribeLoadBalancers",
+                "elasticloadbalancing:DescribeLoadBalancerAttributes",
+                "elasticloadbalancing:DescribeRules",
+                "elasticloadbalancing:DescribeTargetGroups",
+                "elasticloadbalancing:DescribeTargetGroupAttributes",
+                "elasticloadbalancing:DescribeTargetHealth",
+                "elasticloadbalancing:DescribeListenerCertificates",
+                "elasticloadbalancing:DescribeTags",
+            ],
+        ),
+        _allow("DescribeNetwork", ["ec2:DescribeVpcs", "ec2:DescribeInternetGateways"]),
+        _allow(
+            "ListenerCertificates",
+            [
+                "elasticloadbalancing:AddListenerCertificates",
+                "elasticloadbalancing:RemoveListenerCertificates",
+            ],
+        ),
+        _allow("ListCertificates", ["acm:ListCertificates"]),
+        _allow(
+            "ManageCertificates",
+            [
+                "acm:DeleteCertificate",
+                "acm:RenewCertificate",
+                "acm:RequestCertificate",
+                "acm:AddTagsToCertificate",
+                "acm:DescribeCertificate",
+                "acm:GetCertificate",
+                "acm:ListTagsForCertificate",
+            ],
+        ),
+        _allow(
+            "ManageLoadBalancers",
+            [
+                "elasticloadbalancing:AddTags",
+                "elasticloadbalancing:RemoveTags",
+                "elasticloadbalancing:CreateRule",
+                "elasticloadbalancing:ModifyRule",
+                "elasticloadbalancing:DeleteRule",
+                "elasticloadbalancing:SetRulePriorities",
+                "elasticloadbalancing:CreateListener",
+                "elasticloadbalancing:ModifyListener",
+                "elasticloadbalancing:DeleteListener",
+                "elasticloadbalancing:CreateLoadBalancer",
+                "elasticloadbalancing:DeleteLoadBalancer",
+                "elasticloadbalancing:ModifyLoadBalancerAttributes",
+                "elasticloadbalancing:CreateTargetGroup",
+                "elasticloadbalancing:ModifyTargetGroup",
+                "elasticloadbalancing:DeleteTargetGroup",
+                "elasticloadbalancing:ModifyTargetGroupAttributes",
+                "elasticloadbalancing:RegisterTargets",
+                "elasticloadbalancing:DeregisterTargets",
+                "elasticloadbalancing:SetIpAddressType",
+                "elasticloadbalancing:SetSecurityGroups",
+                "elasticloadbalancing:SetSubnets",
+            ],
+        ),
+        _allow(
+            "LoadBalancingServiceLinkedRole",
+            ["iam:CreateServiceLinkedRole"],
+            Condition={"StringLike": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
+        ),
+    ]
+
+
+def initial_setup_statements() -> list[Statement]:
+    """Networking set-up and clean-up, kept in its own policy so it can be removed after set-up."""
+    return [
+        _allow(
+            "SetupNetwork",
+            [
+                "ec2:CreateSecurityGroup",
+                "ec2:AuthorizeSecurityGroupIngress",
+                "ec2:AuthorizeSecurityGroupEgress",
+                "ec2:DescribeVpcs",
+                "ec2:CreateVpc",
+                "ec2:ModifyVpcAttribute",
+                "ec2:CreateVpcEndpoint",
+                "ec2:CreateSubnet",
+                "ec2:ModifySubnetAttribute",
+                "ec2:CreateInternetGateway",
+                "ec2:AttachInternetGateway",
+                "ec2:DescribeInternetGateways",
+                "ec2:CreateRouteTable",
+                "ec2:AssociateRouteTable",
+                "ec2:CreateRoute",
+                "ec2:ReplaceRoute",
+                "ec2:CreateNatGateway",
+                "ec2:DescribeNatGateways",
+            ],
+        ),
+        _allow(
+            "CleanupNetwork",
+            [
+                "ec2:DeleteSecurityGroup",
+                "ec2:RevokeSecurityGroupIngress",
+                "ec2:RevokeSecurityGroupEgress",
+                "ec2:DeleteVpc",
+                "ec2:DeleteVpcEndpoints",
+                "ec2:DeleteSubnet",
+                "ec2:DeleteInternetGateway",
+                "ec2:DetachInternetGateway",
+                "ec2:DeleteRouteTable",
+                "ec2:DisassociateRouteTable",
+                "ec2:DeleteRoute",
+                "ec2:DeleteNatGateway",
+            ],
+        ),
+    ]
+
+
+def controlplane_inline_policies() -> dict[str, dict[str, Any]]:
+    """The three inline policies of the cross-account role, by name."""
+    return {
+        STEADY_STATE_POLICY_NAME: document(steady_state_statements()),
+        SERVICE_STEADY_STATE_POLICY_NAME: document(service_steady_state_statements()),
+        INITIAL_SETUP_POLICY_NAME: document(initial_setup_statements()),
+    }
+
+
+def required_actions(statements: list[Statement]) -> list[str]:
+    """Every action the statements allow, in order, without repeats."""
+    seen: dict[str, None] = {}
+    for statement in statements:
+        actions = statement["Action"]
+        for action in [actions] if isinstance(actions, str) else actions:
+            seen.setdefault(action, None)
+    return list(seen)
+
+
+def controlplane_trust_policy(principal_arn: str, external_id: str) -> dict[str, Any]:
+    """Trust the control plane's principal, but only with this cloud's External ID."""
+    return document(
+        [
+            {
+                "Sid": "ControlPlaneAssumeRole",
+                "Effect": "Allow",
+                "Principal": {"AWS": principal_arn},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+            }
+        ]
+    )
+
+
+def instance_trust_policy() -> dict[str, Any]:
+    return document(
+        [
+            {
+                "Sid": "Ec2AssumeRole",
+                "Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ]
+    )
+
+
+BUCKET_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+
+
+def instance_bucket_statements(bucket_arn: Any) -> list[Statement]:
+    """Read/write on the cloud's bucket. `bucket_arn` may be a CloudFormation expression."""
+    objects = (
+        {"Fn::Sub": ["${Arn}/*", {"Arn": bucket_arn}]} if isinstance(bucket_arn, dict) else f"{bucket_arn}/*"
+    )
+    return [
+        _allow("ListCloudBucket", ["s3:ListBucket"], bucket_arn),
+        _allow("ReadWriteCloudBucket", list(BUCKET_OBJECT_ACTIONS), objects),
+    ]
