@@ -27,7 +27,9 @@ def validate_cloud_name(name: str) -> str:
 
 def validate_cloud_id(cloud_id: str) -> str:
     if not _CLOUD_ID.match(cloud_id or ""):
-        raise InputError(f"invalid cloud id {cloud_id!r}: expected 'cld_' followed by 20 lowercase letters or digits")
+        raise InputError(
+            f"invalid cloud id {cloud_id!r}: expected 'cld_' followed by 20 lowercase letters or digits"
+        )
     return cloud_id
 
 
@@ -43,3 +45,8 @@ def new_external_id(cloud_id: str) -> str:
 def stack_name(cloud_id: str) -> str:
     """CloudFormation stack names allow no underscore."""
     return "cloudplane-" + cloud_id.replace("_", "-")
+
+
+def bucket_name(cloud_id: str) -> str:
+    """The managed cloud's bucket: lowercase, no underscore, unique through the cloud id."""
+    return "cloudplane-data-" + cloud_id.replace("_", "-")

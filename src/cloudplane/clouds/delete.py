@@ -1,0 +1,50 @@
+"""`cloud delete`: remove a managed cloud's stack (the bucket stays unless asked) and forget the cloud."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cloudplane import naming
+from cloudplane.aws.session import AwsClients
+from cloudplane.aws.stacks import find_stack
+from cloudplane.cloud import MANAGED
+from cloudplane.clouds import cleanup
+from cloudplane.clouds.identity import caller_identity
+from cloudplane.console import Console
+
+
+def delete_managed_resources(cloud: dict[str, Any], *, client: Any, console: Console, delete_bucket: bool) -> None:
+    aws = AwsClients(cloud["region"])
+    caller_identity(aws)
+    cfn = aws.client("cloudformation")
+    resources = cloud.get("resources") or {}
+    stack_ref = resources.get("cloudformation_stack_id") or naming.stack_name(cloud["id"])
+    client.update_cloud(cloud["id"], state="deleting")
+    stack = find_stack(cfn, stack_ref)
+    if stack is None:
+        console.info("The cloud has no stack left in AWS.")
+    else:
+        try:
+            cleanup.delete_stack(aws, console, stack["StackId"])
+        except Exception as exc:
+            client.update_cloud(cloud["id"], state="failed", failure_reason=f"delete failed: {exc}")
+            raise
+        console.info(f"Deleted stack {stack['StackId']}.")
+
+    bucket = resources.get("s3_bucket_id") or naming.bucket_name(cloud["id"])
+    if delete_bucket:
+        if cleanup.empty_and_delete_bucket(aws, bucket):
+            console.info(f"Deleted bucket {bucket} and every object version in it.")
+    elif resources.get("s3_bucket_id"):
+        console.warn(
+            f"The bucket {bucket} and its data were kept on purpose. When you no longer need them, empty the "
+            f"bucket (every version) and delete it in the S3 console, or run: "
+            f"aws s3api delete-bucket --bucket {bucket} after emptying it."
+        )
+
+
+def delete_cloud(cloud: dict[str, Any], *, client: Any, console: Console, delete_bucket: bool = False) -> None:
+    if cloud["deployment"] == MANAGED:
+        delete_managed_resources(cloud, client=client, console=console, delete_bucket=delete_bucket)
+    client.delete_cloud(cloud["id"])
+    console.success(f"Deleted cloud {cloud['name']} ({cloud['id']}).")
