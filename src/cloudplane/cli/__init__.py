@@ -30,7 +30,9 @@ class LazyGroup(click.Group):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Describe sub-groups without importing them.
         with formatter.section("Commands"):
-            formatter.write_dl([(name, help_text) for name, (_, _, help_text) in sorted(_SUBCOMMANDS.items())])
+            formatter.write_dl(
+                [(name, help_text) for name, (_, _, help_text) in sorted(_SUBCOMMANDS.items())]
+            )
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

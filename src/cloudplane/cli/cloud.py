@@ -1,0 +1,246 @@
+"""`cloudplane cloud ...`. Heavy modules (boto3, the control plane) are imported inside the commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from cloudplane.errors import InputError
+
+OUTPUT = click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+
+
+def _client() -> Any:
+    from cloudplane.client import ControlPlaneClient
+
+    return ControlPlaneClient.from_env()
+
+
+def _select(client: Any, name: str | None, cloud_id: str | None) -> dict[str, Any]:
+    """Exactly one of a name or an id, each checked for shape before asking the control plane."""
+    from cloudplane import naming
+
+    if name and cloud_id:
+        raise InputError("give either --name or --id, not both")
+    if not name and not cloud_id:
+        raise InputError("say which cloud: --name NAME or --id cld_...")
+    if cloud_id:
+        return client.find_cloud(cloud_id=naming.validate_cloud_id(cloud_id))
+    return client.find_cloud(name=naming.validate_cloud_name(name or ""))
+
+
+def _cloud_options(func: Any) -> Any:
+    func = click.option(
+        "--id", "--cloud-id", "cloud_id", metavar="CLOUD_ID", help="The cloud's id (cld_...)."
+    )(func)
+    return click.option("--name", "-n", metavar="NAME", help="The cloud's name.")(func)
+
+
+@click.group()
+def cloud() -> None:
+    """Set up, verify and manage clouds."""
+
+
+@cloud.command()
+@click.option("--name", "-n", required=True, help="Name of the new cloud.")
+@click.option(
+    "--provider", type=click.Choice(["aws"]), default="aws", show_default=True, help="Cloud provider."
+)
+@click.option(
+    "--region", default="us-west-2", show_default=True, help="AWS region (commercial regions only)."
+)
+@click.option(
+    "--shared-storage",
+    type=click.Choice(["nfs", "object-storage"]),
+    default="nfs",
+    show_default=True,
+    help="nfs creates an EFS file system (needed by workspaces); object-storage uses only the bucket.",
+)
+@click.option(
+    "--enable-head-node-fault-tolerance",
+    is_flag=True,
+    help="Also create a MemoryDB cluster for head-node fault tolerance (adds about 20 minutes).",
+)
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@OUTPUT
+def setup(
+    name: str,
+    provider: str,
+    region: str,
+    shared_storage: str,
+    enable_head_node_fault_tolerance: bool,
+    yes: bool,
+    output: str,
+) -> int:
+    """Create a managed cloud: one CloudFormation stack in your account, then verify it.
+
+    Re-running the same command after an interruption continues with the same cloud and stack.
+    """
+    from cloudplane.clouds.setup import SetupRequest
+
+    request = SetupRequest(name, region, shared_storage, enable_head_node_fault_tolerance)
+    request.validate()
+    from cloudplane.clouds.setup import setup_managed_cloud
+    from cloudplane.clouds.verification import render_report, run_verification
+    from cloudplane.console import Console, confirm
+
+    console = Console(quiet=output == "json")
+    what = "EFS, " if shared_storage == "nfs" else ""
+    extra = " and a MemoryDB cluster" if enable_head_node_fault_tolerance else ""
+    confirm(
+        f"Create cloud {name!r} in {region}: a VPC with public subnets, a security group, an S3 bucket, {what}"
+        f"two IAM roles{extra}. Continue?",
+        yes,
+    )
+    with _client() as client:
+        try:
+            record = setup_managed_cloud(request, client=client, console=console)
+        except KeyboardInterrupt:
+            console.error(
+                f"Interrupted. Whatever was started keeps going in AWS. Re-run the same command to continue "
+                f"with the same cloud, or `cloudplane cloud delete --name {name} --yes` to remove it."
+            )
+            return 130
+        report = run_verification(record, console=console)
+        record = client.store_verification(record["id"], report.to_dict())
+        if output == "json":
+            console.json({"cloud": record, "verification": report.to_dict()})
+        else:
+            render_report(report, console)
+            console.result(f"Cloud {record['name']} ({record['id']}) is {record['state']}.")
+        return 0 if report.passed else 1
+
+
+@cloud.command()
+@_cloud_options
+@click.option("--strict", is_flag=True, help="Warnings fail the verification too.")
+@OUTPUT
+def verify(name: str | None, cloud_id: str | None, strict: bool, output: str) -> int:
+    """Check the cloud's resources against every rule; exit 1 when it fails."""
+    from cloudplane.clouds.verification import render_report, run_verification
+    from cloudplane.console import Console
+
+    console = Console(quiet=output == "json")
+    with _client() as client:
+        record = _select(client, name, cloud_id)
+        report = run_verification(record, console=console, strict=strict)
+        client.store_verification(record["id"], report.to_dict())
+    if output == "json":
+        console.json(report.to_dict())
+    else:
+        render_report(report, console)
+    return 0 if report.passed else 1
+
+
+@cloud.command(name="list")
+@OUTPUT
+def list_clouds(output: str) -> int:
+    """List the clouds the control plane knows."""
+    from cloudplane.console import Console
+
+    console = Console()
+    with _client() as client:
+        clouds = client.list_clouds()
+    if output == "json":
+        console.json({"clouds": clouds})
+        return 0
+    if not clouds:
+        console.result("No clouds yet. Create one with `cloudplane cloud setup --name NAME`.")
+        return 0
+    columns = ("NAME", "ID", "REGION", "DEPLOYMENT", "STATE", "DEFAULT", "CREATED")
+    rows = [
+        (
+            c["name"],
+            c["id"],
+            c["region"],
+            c["deployment"],
+            c["state"],
+            "*" if c["is_default"] else "",
+            c["created_at"],
+        )
+        for c in clouds
+    ]
+    widths = [max(len(str(v)) for v in col) for col in zip(columns, *rows, strict=True)]
+    for row in (columns, *rows):
+        console.result("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+@cloud.command()
+@_cloud_options
+@OUTPUT
+def get(name: str | None, cloud_id: str | None, output: str) -> int:
+    """Show one cloud with its resources."""
+    from cloudplane.console import Console
+
+    console = Console()
+    with _client() as client:
+        record = _select(client, name, cloud_id)
+    if output == "json":
+        console.json(record)
+        return 0
+    lines = [
+        f"{k}: {record.get(k)}" for k in ("name", "id", "provider", "region", "deployment", "networking")
+    ]
+    lines += [f"{k}: {record.get(k)}" for k in ("state", "is_default", "external_id", "created_at")]
+    lines.append("resources:")
+    lines += [f"  {k}: {v}" for k, v in (record.get("resources") or {}).items()]
+    last = record.get("last_verification")
+    if last:
+        lines.append(
+            f"last verification: {'PASSED' if last.get('passed') else 'FAILED'} at {record.get('last_verified_at')}"
+        )
+    console.result("\n".join(lines))
+    return 0
+
+
+@cloud.command(name="set-default")
+@click.argument("cloud_ref", metavar="NAME_OR_ID")
+def set_default(cloud_ref: str) -> int:
+    """Make a cloud the default one for new clusters."""
+    from cloudplane.console import Console
+
+    with _client() as client:
+        if cloud_ref.startswith("cld_"):
+            record = _select(client, None, cloud_ref)
+        else:
+            record = _select(client, cloud_ref, None)
+        record = client.set_default(record["id"])
+    Console().result(f"Cloud {record['name']} ({record['id']}) is now the default.")
+    return 0
+
+
+@cloud.command()
+@_cloud_options
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--delete-bucket", is_flag=True, help="Also empty and delete the cloud's bucket (its data is lost)."
+)
+def delete(name: str | None, cloud_id: str | None, yes: bool, delete_bucket: bool) -> int:
+    """Delete a cloud: its stack for a managed cloud; the bucket and its data are kept unless asked."""
+    from cloudplane.clouds.delete import delete_cloud
+    from cloudplane.console import Console, confirm
+
+    console = Console()
+    with _client() as client:
+        record = _select(client, name, cloud_id)
+        what = (
+            "its CloudFormation stack and every resource in it"
+            + (" and its bucket with all data" if delete_bucket else "")
+            if record["deployment"] == "managed"
+            else "the record only; none of your AWS resources are touched"
+        )
+        confirm(
+            f"Delete cloud {record['name']} ({record['id']}): {what}. Clusters of this cloud become unreachable. Continue?",
+            yes,
+        )
+        delete_cloud(record, client=client, console=console, delete_bucket=delete_bucket)
+    return 0

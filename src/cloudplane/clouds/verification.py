@@ -1,0 +1,70 @@
+"""Running the static verification of a stored cloud and printing it as it goes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cloudplane.aws.session import AwsClients
+from cloudplane.cloud import CloudSpec
+from cloudplane.clouds.identity import caller_identity
+from cloudplane.console import Console
+from cloudplane.verify.report import Report
+
+GROUP_TITLES = {
+    "vpc": "VPC",
+    "subnets": "Subnets",
+    "security groups": "Security groups",
+    "iam roles": "IAM roles",
+    "s3": "S3 bucket",
+    "efs": "EFS",
+    "memorydb": "MemoryDB cluster",
+    "cloudformation stack": "CloudFormation stack",
+    "quotas": "Service quotas",
+}
+
+
+def _show_progress(console: Console, event: Any) -> None:
+    title = GROUP_TITLES.get(event.group, event.group)
+    ids = ", ".join(event.resource_ids)
+    subject = f"{title} {ids}".strip()
+    if event.status == "started":
+        console.info(f"Verifying {title} ...")
+    elif event.status == "passed":
+        console.info(f"{subject} verification succeeded.")
+    else:
+        console.warn(f"{subject} verification failed.")
+
+
+def run_verification(
+    cloud: dict[str, Any], *, console: Console, strict: bool = False, aws: AwsClients | None = None
+) -> Report:
+    from cloudplane.verify import verify_cloud
+
+    aws = aws or AwsClients(cloud["region"])
+    caller_identity(aws)
+    spec = CloudSpec.from_record(cloud)
+    return verify_cloud(spec, aws, strict=strict, on_progress=lambda event: _show_progress(console, event))
+
+
+def render_report(report: Report, console: Console) -> None:
+    """The per-resource summary, then every finding that did not pass, with how to fix it."""
+    name = report.cloud.get("name", "")
+    lines = [f"Verification result for cloud {name} ({report.cloud.get('id', '')}):"]
+    for group, ok in report.groups().items():
+        lines.append(f"  {group}: {'PASSED' if ok else 'FAILED'}")
+    open_findings = [f for f in report.findings if not f.passed]
+    if open_findings:
+        lines.append("Findings:")
+        for finding in open_findings:
+            where = f" {finding.resource_id}" if finding.resource_id else ""
+            lines.append(f"  [{finding.severity}] {finding.check}{where}: {finding.message}")
+            if finding.remediation:
+                lines.append(f"      fix: {finding.remediation}")
+    counts = {s: sum(1 for f in open_findings if f.severity == s) for s in ("error", "warning", "info")}
+    verdict = "PASSED" if report.passed else "FAILED"
+    mode = " (strict)" if report.strict else ""
+    lines.append(
+        f"Verdict: {verdict}{mode} - {counts['error']} error(s), {counts['warning']} warning(s), "
+        f"{counts['info']} note(s), {sum(1 for f in report.findings if f.passed)} check(s) passed"
+    )
+    console.result("\n".join(lines))

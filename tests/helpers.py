@@ -1,0 +1,36 @@
+"""Running the real `cloudplane` command in-process, exactly as the console script does."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from click.testing import CliRunner
+
+from cloudplane import cli
+
+
+class _Entry:
+    """What the console script runs: `sys.exit(cloudplane.cli.main())`."""
+
+    name = "cloudplane"
+
+    def main(self, args: Any = (), prog_name: str | None = None, **_: Any) -> None:
+        sys.exit(cli.main(list(args)))
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+def cloudplane(*args: str, input: str | None = None) -> Run:
+    result = CliRunner().invoke(_Entry(), list(args), input=input, catch_exceptions=False)  # type: ignore[arg-type]
+    return Run(result.exit_code or 0, result.stdout, result.stderr)
