@@ -13,7 +13,9 @@ from cloudplane.errors import OperationFailed
 DELETE_TIMEOUT = 60 * 60.0
 
 
-def delete_stack(aws: AwsClients, console: Console, stack_id: str, *, timeout: float = DELETE_TIMEOUT) -> StackState:
+def delete_stack(
+    aws: AwsClients, console: Console, stack_id: str, *, timeout: float = DELETE_TIMEOUT
+) -> StackState:
     """Delete the stack and follow it to the end. Returns the final state (DELETE_COMPLETE on success)."""
     cfn = aws.client("cloudformation")
     resources = cfn.list_stack_resources(StackName=stack_id).get("StackResourceSummaries", [])
@@ -46,7 +48,9 @@ def empty_and_delete_bucket(aws: AwsClients, bucket: str) -> bool:
                 for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
             ]
             for start in range(0, len(keys), 1000):
-                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys[start : start + 1000], "Quiet": True})
+                s3.delete_objects(
+                    Bucket=bucket, Delete={"Objects": keys[start : start + 1000], "Quiet": True}
+                )
         s3.delete_bucket(Bucket=bucket)
     except Exception as exc:
         if error_code(exc) == "NoSuchBucket":

@@ -13,7 +13,9 @@ from cloudplane.clouds.identity import caller_identity
 from cloudplane.console import Console
 
 
-def delete_managed_resources(cloud: dict[str, Any], *, client: Any, console: Console, delete_bucket: bool) -> None:
+def delete_managed_resources(
+    cloud: dict[str, Any], *, client: Any, console: Console, delete_bucket: bool
+) -> None:
     aws = AwsClients(cloud["region"])
     caller_identity(aws)
     cfn = aws.client("cloudformation")
@@ -43,7 +45,9 @@ def delete_managed_resources(cloud: dict[str, Any], *, client: Any, console: Con
         )
 
 
-def delete_cloud(cloud: dict[str, Any], *, client: Any, console: Console, delete_bucket: bool = False) -> None:
+def delete_cloud(
+    cloud: dict[str, Any], *, client: Any, console: Console, delete_bucket: bool = False
+) -> None:
     if cloud["deployment"] == MANAGED:
         delete_managed_resources(cloud, client=client, console=console, delete_bucket=delete_bucket)
     client.delete_cloud(cloud["id"])

@@ -45,7 +45,10 @@ class SetupRequest:
             raise InputError(f"unknown shared storage {self.shared_storage!r}: use nfs or object-storage")
 
     def options(self) -> dict[str, Any]:
-        return {"shared_storage": self.shared_storage, "head_node_fault_tolerance": self.head_node_fault_tolerance}
+        return {
+            "shared_storage": self.shared_storage,
+            "head_node_fault_tolerance": self.head_node_fault_tolerance,
+        }
 
 
 def _existing_cloud(client: Any, request: SetupRequest) -> dict[str, Any] | None:
@@ -55,9 +58,13 @@ def _existing_cloud(client: Any, request: SetupRequest) -> dict[str, Any] | None
     except NotFound:
         return None
     if cloud["deployment"] != MANAGED or cloud["state"] not in UNFINISHED_STATES:
-        raise Conflict(f"a cloud named {request.name!r} already exists ({cloud['id']}, state {cloud['state']})")
+        raise Conflict(
+            f"a cloud named {request.name!r} already exists ({cloud['id']}, state {cloud['state']})"
+        )
     options = cloud.get("options") or {}
-    same = cloud["region"] == request.region and all(options.get(k) == v for k, v in request.options().items())
+    same = cloud["region"] == request.region and all(
+        options.get(k) == v for k, v in request.options().items()
+    )
     if not same:
         raise Conflict(
             f"cloud {request.name!r} ({cloud['id']}) is an unfinished setup in {cloud['region']} with other "
@@ -80,9 +87,7 @@ def _quota_precheck(aws: AwsClients, console: Console) -> None:
         raise OperationFailed(f"no room for a new cloud in {aws.region}, nothing was created: {details}")
 
 
-def _follow(
-    console: Console, watcher: StackWatcher, verb: str, timeout: float
-) -> StackState:
+def _follow(console: Console, watcher: StackWatcher, verb: str, timeout: float) -> StackState:
     with console.status(f"{verb} cloud resources: 0/{watcher.total} done") as line:
 
         def show(state: StackState) -> None:
@@ -98,7 +103,11 @@ def _create_or_attach_stack(
     cfn = aws.client("cloudformation")
     name = naming.stack_name(cloud["id"])
     existing = find_stack(cfn, name)
-    if existing is not None and existing["StackStatus"] in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED"):
+    if existing is not None and existing["StackStatus"] in (
+        "ROLLBACK_COMPLETE",
+        "ROLLBACK_FAILED",
+        "CREATE_FAILED",
+    ):
         console.info(f"Removing the failed stack {existing['StackId']} of an earlier attempt ...")
         cleanup.delete_stack(aws, console, existing["StackId"], timeout=CREATE_TIMEOUT)
         existing = None
@@ -125,16 +134,24 @@ def setup_managed_cloud(request: SetupRequest, *, client: Any, console: Console)
     console.info(f"Using AWS account {identity['Account']} as {identity['Arn']}.")
     ec2 = aws.client("ec2")
     regions.check_region_enabled(ec2, request.region)
-    stack_exists = cloud is not None and find_stack(aws.client("cloudformation"), naming.stack_name(cloud["id"]))
+    stack_exists = cloud is not None and find_stack(
+        aws.client("cloudformation"), naming.stack_name(cloud["id"])
+    )
     if not stack_exists:
         _quota_precheck(aws, console)
     zones = [z["name"] for z in regions.availability_zones(ec2)]
     if len(zones) < 2:
-        raise OperationFailed(f"region {request.region} offers {len(zones)} availability zone(s); a cloud needs two")
+        raise OperationFailed(
+            f"region {request.region} offers {len(zones)} availability zone(s); a cloud needs two"
+        )
 
     principal = f"arn:aws:iam::{identity['Account']}:root"
     if cloud is None:
-        options = {**request.options(), "controlplane_principal": principal, "account_id": identity["Account"]}
+        options = {
+            **request.options(),
+            "controlplane_principal": principal,
+            "account_id": identity["Account"],
+        }
         cloud = client.create_cloud(request.name, "aws", request.region, MANAGED, PUBLIC, options=options)
         console.info(f"Created cloud {cloud['name']} ({cloud['id']}).")
     else:
@@ -158,10 +175,14 @@ def setup_managed_cloud(request: SetupRequest, *, client: Any, console: Console)
     console.info(f"Track the stack in the AWS console: {console_url(request.region, stack_id)}")
 
     timeout = CREATE_TIMEOUT_WITH_MEMORYDB if request.head_node_fault_tolerance else CREATE_TIMEOUT
-    watcher = StackWatcher(aws.client("cloudformation"), stack_id, len(template["Resources"]), ("CREATE_COMPLETE",))
+    watcher = StackWatcher(
+        aws.client("cloudformation"), stack_id, len(template["Resources"]), ("CREATE_COMPLETE",)
+    )
     state = _follow(console, watcher, "Creating", timeout)
     if state.status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
-        cleanup.after_failed_create(aws, console, client, cloud, watcher, state, bucket=template_options.bucket_name)
+        cleanup.after_failed_create(
+            aws, console, client, cloud, watcher, state, bucket=template_options.bucket_name
+        )
     stack = aws.client("cloudformation").describe_stacks(StackName=stack_id)["Stacks"][0]
     resources = resources_from_outputs(outputs_of(stack), stack_id)
     cloud = client.update_cloud(cloud["id"], state="active", resources=resources)
