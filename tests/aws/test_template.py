@@ -8,7 +8,12 @@ import pytest
 from cfnlint.api import ManualArgs, lint
 
 from cloudplane.aws import policies
-from cloudplane.aws.template import ManagedCloudOptions, managed_cloud_template, stack_parameters, subnet_cidrs
+from cloudplane.aws.template import (
+    ManagedCloudOptions,
+    managed_cloud_template,
+    stack_parameters,
+    subnet_cidrs,
+)
 from cloudplane.naming import TAG_KEY
 
 CLOUD_ID = "cld_abcdefghij0123456789"
@@ -16,7 +21,9 @@ CLOUD_ID = "cld_abcdefghij0123456789"
 
 def options(zones: int = 3, storage: str = "nfs", memorydb: bool = False) -> ManagedCloudOptions:
     names = tuple(f"us-west-2{chr(ord('a') + i)}" for i in range(zones))
-    return ManagedCloudOptions(CLOUD_ID, f"{CLOUD_ID}-secret", "arn:aws:iam::123456789012:root", names, storage, memorydb)
+    return ManagedCloudOptions(
+        CLOUD_ID, f"{CLOUD_ID}-secret", "arn:aws:iam::123456789012:root", names, storage, memorydb
+    )
 
 
 @pytest.mark.parametrize("storage", ["nfs", "object-storage"])

@@ -59,6 +59,16 @@ def empty_and_delete_bucket(aws: AwsClients, bucket: str) -> bool:
     return True
 
 
+def bucket_exists(aws: AwsClients, bucket: str) -> bool:
+    try:
+        aws.client("s3").head_bucket(Bucket=bucket)
+    except Exception as exc:
+        if error_code(exc) in ("404", "NoSuchBucket", "NotFound"):
+            return False
+        raise
+    return True
+
+
 def _bucket_is_empty(aws: AwsClients, bucket: str) -> bool | None:
     """True/False, or None when the bucket does not exist."""
     try:

@@ -37,11 +37,11 @@ def delete_managed_resources(
     if delete_bucket:
         if cleanup.empty_and_delete_bucket(aws, bucket):
             console.info(f"Deleted bucket {bucket} and every object version in it.")
-    elif resources.get("s3_bucket_id"):
+    elif cleanup.bucket_exists(aws, bucket):
         console.warn(
             f"The bucket {bucket} and its data were kept on purpose. When you no longer need them, empty the "
-            f"bucket (every version) and delete it in the S3 console, or run: "
-            f"aws s3api delete-bucket --bucket {bucket} after emptying it."
+            f"bucket (every version) and delete it in the S3 console: "
+            f"https://s3.console.aws.amazon.com/s3/buckets/{bucket}"
         )
 
 
