@@ -1,0 +1,168 @@
+"""Deleting CloudFormation resources the way AWS does.
+
+moto cannot delete a stack's internet gateway, gateway attachment, route table, route or VPC endpoint,
+deletes a VPC that still has an attached gateway or an endpoint, and "deletes" a non-empty bucket by doing
+nothing. Here every delete either removes the resource or raises while something still depends on it, so
+the retry-in-passes delete loop (see cfn_lifecycle) converges in any order, as CloudFormation does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.cloudformation import parsing
+from moto.ec2.exceptions import DependencyViolationError
+from moto.ec2.models import EC2Backend, ec2_backends
+from moto.iam.models import iam_backends
+from moto.s3.exceptions import BucketNotEmpty
+from moto.s3.models import s3_backends
+from moto.utilities.utils import get_partition
+
+from ._patching import DELETERS, deleter, is_not_found, wrap_method
+
+
+def delete_resource(
+    resource: Any, resource_type: str, account_id: str, region: str, resource_json: Any = None
+) -> None:
+    """Delete one stack resource; a resource that is already gone counts as deleted."""
+    try:
+        custom = DELETERS.get(resource_type)
+        if custom is not None:
+            custom(resource, account_id, region)
+        elif getattr(type(resource), "sandbox_model", False):
+            resource.delete(account_id, region)
+        else:
+            _moto_delete(resource, resource_type, account_id, region, resource_json)
+    except Exception as exc:
+        if not is_not_found(exc):
+            raise
+
+
+def _moto_delete(resource: Any, resource_type: str, account_id: str, region: str, resource_json: Any) -> None:
+    # Same fallback order as moto's ResourceMap._delete_resource.
+    try:
+        resource.delete(account_id, region)
+    except (TypeError, AttributeError):
+        name = getattr(resource, "physical_resource_id", None)
+        parsing.parse_and_delete_resource(
+            name, resource_json or {"Type": resource_type, "Properties": {}}, account_id, region
+        )
+
+
+def _ec2(account_id: str, region: str) -> Any:
+    return ec2_backends[account_id][region]
+
+
+@deleter("AWS::EC2::VPC")
+def _delete_vpc(vpc: Any, account_id: str, region: str) -> None:
+    _ec2(account_id, region).delete_vpc(vpc.id)
+
+
+@deleter("AWS::EC2::Subnet")
+def _delete_subnet(subnet: Any, account_id: str, region: str) -> None:
+    _ec2(account_id, region).delete_subnet(subnet.id)
+
+
+@deleter("AWS::EC2::SecurityGroup")
+def _delete_security_group(group: Any, account_id: str, region: str) -> None:
+    _ec2(account_id, region).delete_security_group(group_id=group.id)
+
+
+@deleter("AWS::EC2::InternetGateway")
+def _delete_internet_gateway(igw: Any, account_id: str, region: str) -> None:
+    _ec2(account_id, region).delete_internet_gateway(igw.id)
+
+
+@deleter("AWS::EC2::VPCGatewayAttachment")
+def _delete_gateway_attachment(attachment: Any, account_id: str, region: str) -> None:
+    ec2 = _ec2(account_id, region)
+    if attachment.gateway_id and attachment.gateway_id.startswith("igw-"):
+        igw = ec2.get_internet_gateway(attachment.gateway_id)
+        if igw.vpc is not None and igw.vpc.id == attachment.vpc_id:
+            ec2.detach_internet_gateway(attachment.gateway_id, attachment.vpc_id)
+        return
+    for vgw in list(ec2.vpn_gateways.values()):
+        if vgw.attachments.get(attachment.vpc_id) is attachment and attachment.state == "attached":
+            ec2.detach_vpn_gateway(vgw.id, attachment.vpc_id)
+
+
+@deleter("AWS::EC2::RouteTable")
+def _delete_route_table(route_table: Any, account_id: str, region: str) -> None:
+    _ec2(account_id, region).delete_route_table(route_table.id)
+
+
+@deleter("AWS::EC2::Route")
+def _delete_route(route: Any, account_id: str, region: str) -> None:
+    _ec2(account_id, region).delete_route(
+        route.route_table.id,
+        route.destination_cidr_block,
+        route.destination_ipv6_cidr_block,
+        route.destination_prefix_list.id if route.destination_prefix_list else None,
+    )
+
+
+@deleter("AWS::EC2::VPCEndpoint")
+def _delete_vpc_endpoint(endpoint: Any, account_id: str, region: str) -> None:
+    ec2 = _ec2(account_id, region)
+    if endpoint.destination_prefix_list_id:
+        for route_table_id in endpoint.route_table_ids or []:
+            try:
+                ec2.delete_route(
+                    route_table_id, None, destination_prefix_list_id=endpoint.destination_prefix_list_id
+                )
+            except Exception as exc:
+                if not is_not_found(exc):
+                    raise
+    for eni_id in endpoint.network_interface_ids:
+        ec2.enis.pop(eni_id, None)
+    endpoint.state = "deleted"
+    ec2.vpc_end_points.pop(endpoint.id, None)
+
+
+@deleter("AWS::S3::Bucket")
+def _delete_bucket(bucket: Any, account_id: str, region: str) -> None:
+    backend = s3_backends[account_id][get_partition(region)]
+    if backend.get_bucket(bucket.name).keys:
+        raise BucketNotEmpty(bucket.name)
+    backend.delete_bucket(bucket.name)
+
+
+@deleter("AWS::IAM::Role")
+def _delete_role(role: Any, account_id: str, region: str) -> None:
+    iam = iam_backends[account_id][get_partition(region)]
+    for policy_arn in list(role.managed_policies):
+        iam.detach_role_policy(policy_arn, role.name)
+    for policy_name in list(role.policies):
+        iam.delete_role_policy(role.name, policy_name)
+    iam.delete_role(role.name)
+
+
+# --- AWS dependency checks moto skips ---------------------------------------------------------------
+
+
+def _guarded_delete_vpc(orig: Any, self: Any, vpc_id: str) -> Any:
+    busy = any(igw.vpc is not None and igw.vpc.id == vpc_id for igw in list(self.internet_gateways.values()))
+    busy = busy or any(
+        vpce.vpc_id == vpc_id and vpce.state != "deleted" for vpce in list(self.vpc_end_points.values())
+    )
+    busy = busy or any(not group.is_default for group in list(self.groups.get(vpc_id, {}).values()))
+    if busy:
+        raise DependencyViolationError(f"The vpc '{vpc_id}' has dependencies and cannot be deleted.")
+    return orig(self, vpc_id)
+
+
+def _guarded_delete_subnet(orig: Any, self: Any, subnet_id: str) -> Any:
+    if any(getattr(eni.subnet, "id", None) == subnet_id for eni in list(self.enis.values())):
+        raise DependencyViolationError(f"The subnet '{subnet_id}' has dependencies and cannot be deleted.")
+    subnet = orig(self, subnet_id)
+    # AWS drops the subnet's route table association together with the subnet.
+    for route_table in list(self.route_tables.values()):
+        for association_id, target in list(route_table._associations.items()):
+            if target == subnet_id:
+                route_table._associations.pop(association_id, None)
+    return subnet
+
+
+def apply() -> None:
+    wrap_method(EC2Backend, "delete_vpc", _guarded_delete_vpc)
+    wrap_method(EC2Backend, "delete_subnet", _guarded_delete_subnet)

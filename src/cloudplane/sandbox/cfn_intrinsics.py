@@ -1,0 +1,59 @@
+"""Intrinsic functions moto resolves wrongly: `Fn::GetAZs` (always us-east-1a..d in moto) and `Fn::Cidr` (HTTP 500).
+
+moto's `clean_json` recurses through its module-global name, so replacing `parsing.clean_json` makes the
+wrapper see every node of every template.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from moto.cloudformation import parsing
+from moto.cloudformation.exceptions import ValidationError
+from moto.ec2.models import ec2_backends
+
+from ._patching import original, patch_attr
+
+
+def availability_zones(account_id: str, region: str) -> list[str]:
+    try:
+        zones = ec2_backends[account_id][region].describe_availability_zones()
+    except KeyError as exc:
+        raise ValidationError(message=f"Template error: Fn::GetAZs: unknown region {region}") from exc
+    return sorted(zone.name for zone in zones)
+
+
+def cidr(ip_block: str, count: int, cidr_bits: int) -> list[str]:
+    network = ipaddress.ip_network(str(ip_block), strict=False)
+    new_prefix = network.max_prefixlen - int(cidr_bits)
+    if new_prefix < network.prefixlen:
+        raise ValidationError(message=f"Template error: Fn::Cidr: {ip_block} is too small for /{new_prefix}")
+    subnets = []
+    for subnet in network.subnets(new_prefix=new_prefix):
+        if len(subnets) == int(count):
+            break
+        subnets.append(str(subnet))
+    if len(subnets) < int(count):
+        raise ValidationError(
+            message=f"Template error: Fn::Cidr: {ip_block} holds fewer than {count} /{new_prefix}"
+        )
+    return subnets
+
+
+def _clean_json(resource_json: Any, resources_map: Any) -> Any:
+    if isinstance(resource_json, dict) and len(resource_json) == 1:
+        if "Fn::GetAZs" in resource_json:
+            region = _clean_json(resource_json["Fn::GetAZs"], resources_map) or resources_map["AWS::Region"]
+            return availability_zones(resources_map["AWS::AccountId"], str(region))
+        if "Fn::Cidr" in resource_json:
+            args = _clean_json(resource_json["Fn::Cidr"], resources_map)
+            return cidr(args[0], int(args[1]), int(args[2]))
+    return _ORIGINAL_CLEAN_JSON(resource_json, resources_map)
+
+
+_ORIGINAL_CLEAN_JSON = original(parsing, "clean_json")
+
+
+def apply() -> None:
+    patch_attr(parsing, "clean_json", _clean_json)
