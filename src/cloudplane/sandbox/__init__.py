@@ -1,0 +1,81 @@
+"""The sandbox: a local AWS (moto 5.2.5 in server mode) made faithful enough for cloudplane's templates.
+
+Product code never imports this package; it talks to the sandbox only through `AWS_ENDPOINT_URL`.
+Start it with `cloudplane.sandbox.server.start_threaded()` (tests) or `serve_forever(host, port)` (CLI).
+`install()` applies every extension to moto and must run before the server answers its first request.
+
+What the extensions change (each module's docstring has the details):
+- cfn_intrinsics: `Fn::GetAZs` returns the stack region's zones; `Fn::Cidr` works.
+- cfn_properties: VPC DNS attributes, Subnet MapPublicIpOnLaunch, EC2 `Tags`, SecurityGroup inline
+  ingress/egress, Bucket CORS / public access block / versioning, Role inline policies (as JSON) and
+  ManagedPolicyArns take effect.
+- cfn_types: AWS::EC2::SecurityGroupEgress, AWS::S3::BucketPolicy, AWS::MemoryDB::{ParameterGroup,
+  SubnetGroup,Cluster}; real SubnetRouteTableAssociation and SecurityGroupIngress (physical ids, delete).
+- cfn_getatt: the GetAtt attributes moto lacks (Subnet AvailabilityZone, EFS FileSystemId / Arn, MountTarget
+  IpAddress, SecurityGroup VpcId, IGW / RouteTable / VPCEndpoint ids, ...).
+- cfn_delete: delete_stack removes gateways, attachments, route tables, routes and endpoints; deleting a VPC
+  with an attached gateway, a live endpoint or extra security groups fails with DependencyViolation, as does
+  deleting a subnet that still has network interfaces; a non-empty bucket fails with BucketNotEmpty.
+- cfn_lifecycle: per-resource stack events and statuses, rollback of a failed create (ROLLBACK_COMPLETE),
+  DELETE_FAILED that keeps the stack, OnFailure, no lazy re-creation of resources by describe calls.
+- s3_policy: bucket policies with Conditions (e.g. aws:SecureTransport) no longer block object calls.
+- memorydb_api: parameter groups, DescribeParameters, DescribeACLs; CreateCluster validates its references.
+- quotas: Service Quotas answer configurable values (vpc and ec2 codes); VPC / IGW limits are enforced.
+
+Test hooks for failure paths:
+- A resource can fail naturally, e.g. an `AWS::EC2::Subnet` whose CidrBlock lies outside the VPC fails with
+  InvalidSubnet.Range and the stack rolls back to ROLLBACK_COMPLETE.
+- `POST /moto-api/cloudplane/fail-next` with `{"ResourceType": "AWS::EFS::FileSystem", "Reason": "..."}`
+  (optionally "LogicalResourceId") makes the next create of that type fail with exactly that reason.
+  Rules fire once; `POST /moto-api/reset` clears them.
+- `POST /moto-api/cloudplane/service-quotas` with `[{"ServiceCode", "QuotaCode", "Value", "Region"?}]` sets
+  quota values until the next reset; `CLOUDPLANE_SANDBOX_QUOTAS` (JSON or a file path) sets start-up values.
+"""
+
+from __future__ import annotations
+
+import threading
+
+_lock = threading.Lock()
+_installed = False
+
+
+def install() -> None:
+    """Apply every extension to moto. Idempotent and thread-safe."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        # Imported here so that importing the package stays cheap and moto is only loaded when needed.
+        from . import (
+            _moto_api,
+            cfn_delete,
+            cfn_getatt,
+            cfn_intrinsics,
+            cfn_lifecycle,
+            cfn_properties,
+            cfn_types,
+            fault_injection,
+            memorydb_api,
+            quotas,
+            s3_policy,
+        )
+
+        for module in (
+            _moto_api,
+            cfn_intrinsics,
+            cfn_getatt,
+            cfn_delete,
+            cfn_properties,
+            cfn_types,
+            cfn_lifecycle,
+            s3_policy,
+            memorydb_api,
+            quotas,
+            fault_injection,
+        ):
+            module.apply()
+        _installed = True
+
+
+__all__ = ["install"]
