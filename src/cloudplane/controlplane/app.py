@@ -1,0 +1,49 @@
+"""The control-plane application.
+
+Serve it with `uvicorn --factory cloudplane.controlplane.app:create_app` (database from
+CLOUDPLANE_DATABASE_URL, else the SQLite file under CLOUDPLANE_HOME), or embed it in-process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from cloudplane import __version__
+from cloudplane.controlplane import http_errors, migrate
+from cloudplane.controlplane.api import router
+from cloudplane.controlplane.db import make_engine
+from cloudplane.controlplane.schemas import Health
+from cloudplane.controlplane.settings import database_url as configured_database_url
+from cloudplane.controlplane.settings import normalize_url
+from cloudplane.controlplane.store import CloudStore
+
+
+def create_app(database_url: str | None = None, *, run_migrations: bool = True) -> FastAPI:
+    """An app on `database_url` (default: from the environment). On start-up it upgrades the
+    schema to the newest revision unless `run_migrations` is false."""
+    url = normalize_url(database_url) if database_url else configured_database_url()
+    engine = make_engine(url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if run_migrations:
+            await run_in_threadpool(migrate.upgrade, url)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(title="cloudplane control plane", version=__version__, lifespan=lifespan)
+    app.state.store = CloudStore(engine)
+    http_errors.install(app)
+    app.include_router(router)
+
+    @app.get("/healthz")
+    def healthz() -> Health:
+        return Health(status="ok", version=__version__)
+
+    return app

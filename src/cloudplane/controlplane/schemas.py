@@ -1,0 +1,113 @@
+"""JSON shapes of the HTTP API: request bodies, the cloud as returned, and their conversion."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from cloudplane.controlplane.models import Cloud, Deployment, Networking, Provider, State
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Resources(_Strict):
+    """The AWS resources of a cloud. Keys left out of a request are left alone."""
+
+    vpc_id: str | None = None
+    subnet_ids: list[str] | None = None
+    security_group_ids: list[str] | None = None
+    s3_bucket_id: str | None = None
+    efs_id: str | None = None
+    efs_mount_target_ips: list[str] | None = None
+    controlplane_role_arn: str | None = None
+    instance_role_arn: str | None = None
+    memorydb_cluster_id: str | None = None
+    cloudformation_stack_id: str | None = None
+
+    def given(self) -> dict[str, Any]:
+        """Only the keys the request named (an explicit null clears a key)."""
+        return self.model_dump(include=self.model_fields_set)
+
+
+class CloudCreate(_Strict):
+    name: str
+    provider: Provider
+    region: str
+    deployment: Deployment
+    networking: Networking
+    options: dict[str, Any] | None = None
+    external_id: str | None = None
+    resources: Resources | None = None
+
+
+class CloudPatch(_Strict):
+    state: State | None = None
+    resources: Resources | None = None
+    options: dict[str, Any] | None = None
+    failure_reason: str | None = None
+
+
+class VerificationIn(_Strict):
+    report: dict[str, Any]
+
+
+class CloudOut(BaseModel):
+    id: str
+    name: str
+    provider: str
+    region: str
+    deployment: str
+    networking: str
+    state: str
+    is_default: bool
+    external_id: str
+    resources: dict[str, Any]
+    options: dict[str, Any]
+    failure_reason: str | None
+    created_at: str
+    updated_at: str
+    last_verification: dict[str, Any] | None
+    last_verified_at: str | None
+
+
+class CloudList(BaseModel):
+    clouds: list[CloudOut]
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """UTC, ISO-8601, with "Z". SQLite hands back naive datetimes; they were stored as UTC."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def cloud_out(cloud: Cloud) -> CloudOut:
+    return CloudOut(
+        id=cloud.id,
+        name=cloud.name,
+        provider=cloud.provider,
+        region=cloud.region,
+        deployment=cloud.deployment,
+        networking=cloud.networking,
+        state=cloud.state,
+        is_default=cloud.is_default,
+        external_id=cloud.external_id,
+        resources=dict(cloud.resources),
+        options=dict(cloud.options),
+        failure_reason=cloud.failure_reason,
+        created_at=iso_utc(cloud.created_at) or "",
+        updated_at=iso_utc(cloud.updated_at) or "",
+        last_verification=cloud.last_verification,
+        last_verified_at=iso_utc(cloud.last_verified_at),
+    )

@@ -1,0 +1,245 @@
+"""Cloud records: the rules they obey and their persistence. No HTTP here; errors are cloudplane's own."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cloudplane.controlplane.db import session_factory
+from cloudplane.controlplane.models import (
+    DEPLOYMENTS,
+    NETWORKINGS,
+    PROVIDERS,
+    RESOURCE_KEYS,
+    STATES,
+    Cloud,
+)
+from cloudplane.errors import Conflict, InputError, NotFound
+from cloudplane.naming import new_cloud_id, new_external_id, validate_cloud_name
+
+LIST_RESOURCE_KEYS = frozenset({"subnet_ids", "security_group_ids", "efs_mount_target_ips"})
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+# AWS's rule for sts:ExternalId.
+_EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+# A failure reason describes the last failure; moving on to these states makes it stale.
+_STATES_CLEARING_FAILURE = frozenset({"creating", "active"})
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class CloudStore:
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
+        self._sessions = session_factory(engine)
+        self._clock = clock
+
+    def create(
+        self,
+        *,
+        name: str,
+        provider: str,
+        region: str,
+        deployment: str,
+        networking: str,
+        options: Mapping[str, Any] | None = None,
+        external_id: str | None = None,
+        resources: Mapping[str, Any] | None = None,
+        state: str = "creating",
+    ) -> Cloud:
+        validate_cloud_name(name)
+        _check_choice("provider", provider, PROVIDERS)
+        _check_choice("deployment", deployment, DEPLOYMENTS)
+        _check_choice("networking", networking, NETWORKINGS)
+        _check_choice("state", state, STATES)
+        if not _REGION.match(region or ""):
+            raise InputError(f"invalid region {region!r}: expected an AWS region name such as 'us-west-2'")
+        if external_id is not None and not _EXTERNAL_ID.match(external_id):
+            raise InputError(
+                "invalid external_id: use 2-1224 letters, digits or any of '+=,.@:/-_' (the AWS rule)"
+            )
+        cloud_id = new_cloud_id()
+        now = self._clock()
+        cloud = Cloud(
+            id=cloud_id,
+            name=name,
+            provider=provider,
+            region=region,
+            deployment=deployment,
+            networking=networking,
+            state=state,
+            is_default=False,
+            external_id=external_id or new_external_id(cloud_id),
+            resources=merge_resources(dict.fromkeys(RESOURCE_KEYS), resources or {}),
+            options=merge_options({}, options or {}),
+            failure_reason=None,
+            created_at=now,
+            updated_at=now,
+            last_verification=None,
+            last_verified_at=None,
+        )
+        try:
+            with self._sessions.begin() as session:
+                if _by_name(session, name) is not None:
+                    raise _duplicate(name)
+                session.add(cloud)
+        except IntegrityError:
+            # Lost a race with another writer using the same name.
+            with self._sessions() as session:
+                if _by_name(session, name) is not None:
+                    raise _duplicate(name) from None
+            raise
+        return cloud
+
+    def list(self, *, name: str | None = None) -> list[Cloud]:
+        query = select(Cloud).order_by(Cloud.created_at, Cloud.id)
+        if name is not None:
+            query = query.where(Cloud.name == name)
+        with self._sessions() as session:
+            return list(session.scalars(query))
+
+    def get(self, cloud_id: str) -> Cloud:
+        with self._sessions() as session:
+            return _existing(session, cloud_id)
+
+    def update(
+        self,
+        cloud_id: str,
+        *,
+        state: str | None = None,
+        resources: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+        failure_reason: str | None = UNSET,
+    ) -> Cloud:
+        """Change what is given. `resources` and `options` are merged key by key (a null option is
+        removed); an empty or null `failure_reason` clears it, and so does a move to creating/active."""
+        if state is not None:
+            _check_choice("state", state, STATES)
+        with self._sessions.begin() as session:
+            cloud = _existing(session, cloud_id, lock=True)
+            if resources is not None:
+                cloud.resources = merge_resources(cloud.resources, resources)
+            if options is not None:
+                cloud.options = merge_options(cloud.options, options)
+            if state is not None:
+                if state in _STATES_CLEARING_FAILURE and failure_reason is UNSET:
+                    cloud.failure_reason = None
+                cloud.state = state
+            if failure_reason is not UNSET:
+                cloud.failure_reason = failure_reason or None
+            cloud.updated_at = self._clock()
+        return cloud
+
+    def store_verification(self, cloud_id: str, report: Mapping[str, Any]) -> Cloud:
+        if not isinstance(report, Mapping):
+            raise InputError("verification report must be a JSON object")
+        with self._sessions.begin() as session:
+            cloud = _existing(session, cloud_id, lock=True)
+            now = self._clock()
+            cloud.last_verification = dict(report)
+            cloud.last_verified_at = now
+            cloud.updated_at = now
+        return cloud
+
+    def set_default(self, cloud_id: str) -> Cloud:
+        """Make this the only default cloud, in one transaction."""
+        attempts = 3
+        for attempt in range(attempts):
+            try:
+                return self._set_default_once(cloud_id)
+            except IntegrityError:
+                # Two concurrent calls each cleared the old default before either set theirs;
+                # the unique index stopped the second one. Try again against the new state.
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _set_default_once(self, cloud_id: str) -> Cloud:
+        with self._sessions.begin() as session:
+            cloud = _existing(session, cloud_id, lock=True)
+            if cloud.is_default:
+                return cloud
+            now = self._clock()
+            session.execute(
+                update(Cloud)
+                .where(Cloud.is_default.is_(True), Cloud.id != cloud_id)
+                .values(is_default=False, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            cloud.is_default = True
+            cloud.updated_at = now
+        return cloud
+
+    def delete(self, cloud_id: str) -> None:
+        with self._sessions.begin() as session:
+            session.delete(_existing(session, cloud_id, lock=True))
+
+
+def merge_resources(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(changes) - set(RESOURCE_KEYS))
+    if unknown:
+        raise InputError(f"unknown resource key {unknown[0]!r}: expected one of {', '.join(RESOURCE_KEYS)}")
+    merged = {key: current.get(key) for key in RESOURCE_KEYS}
+    for key, value in changes.items():
+        _check_resource_value(key, value)
+        merged[key] = list(value) if isinstance(value, list) else value
+    return merged
+
+
+def merge_options(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(changes, Mapping):
+        raise InputError("options must be a JSON object")
+    merged = dict(current)
+    for key, value in changes.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _check_resource_value(key: str, value: Any) -> None:
+    if value is None:
+        return
+    if key in LIST_RESOURCE_KEYS:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise InputError(f"resource {key!r} must be a list of strings or null")
+    elif not isinstance(value, str):
+        raise InputError(f"resource {key!r} must be a string or null")
+
+
+def _check_choice(field: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise InputError(f"invalid {field} {value!r}: expected one of {', '.join(choices)}")
+
+
+def _by_name(session: Session, name: str) -> Cloud | None:
+    return session.scalar(select(Cloud).where(Cloud.name == name))
+
+
+def _existing(session: Session, cloud_id: str, *, lock: bool = False) -> Cloud:
+    query = select(Cloud).where(Cloud.id == cloud_id)
+    if lock:
+        query = query.with_for_update()  # PostgreSQL row lock; SQLite already holds the write lock
+    cloud = session.scalar(query)
+    if cloud is None:
+        raise NotFound(f"no cloud with id {cloud_id!r}")
+    return cloud
+
+
+def _duplicate(name: str) -> Conflict:
+    return Conflict(f"a cloud named {name!r} already exists")
