@@ -1,0 +1,115 @@
+"""Control-plane fixtures: real databases (a SQLite file, and PostgreSQL in a schema of its own per
+test session) and the real client talking HTTP to the real app.
+
+PostgreSQL comes from CLOUDPLANE_TEST_POSTGRES_URL; when it cannot be reached those tests are
+skipped, except under CI=true, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from cloudplane.client import ControlPlaneClient
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def postgres_url() -> str:
+    return os.environ.get("CLOUDPLANE_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
+
+
+def in_schema(url: str, schema: str) -> str:
+    """The URL with every connection's search_path set to `schema`."""
+    return (
+        make_url(url)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    url = postgres_url()
+    libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        psycopg.connect(libpq, connect_timeout=3).close()
+    except psycopg.OperationalError as exc:
+        message = f"PostgreSQL not reachable at {make_url(url)!r}: {str(exc).strip().splitlines()[0]}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture(scope="session")
+def new_postgres_schema(postgres_server: str) -> Iterator[Callable[[], str]]:
+    """Makes empty schemas (returning a URL bound to each); drops them all at the end."""
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    made: list[str] = []
+
+    def make() -> str:
+        schema = f"cloudplane_test_{secrets.token_hex(6)}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        made.append(schema)
+        return in_schema(postgres_server, schema)
+
+    yield make
+    with admin.connect() as conn:
+        for schema in made:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_session_url(new_postgres_schema: Callable[[], str]) -> str:
+    """One schema for the behaviour tests of this session, emptied before each test."""
+    return new_postgres_schema()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """An empty database (no schema yet on SQLite; migrated but emptied on PostgreSQL)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'cloudplane.db'}"
+    url = request.getfixturevalue("postgres_session_url")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        has_table = conn.execute(text("SELECT to_regclass('clouds') IS NOT NULL")).scalar()
+        if has_table:
+            conn.execute(text("DELETE FROM clouds"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """A database with nothing in it at all, not even the Alembic version table."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    return request.getfixturevalue("new_postgres_schema")()
+
+
+@pytest.fixture
+def client(database_url: str) -> Iterator[ControlPlaneClient]:
+    with ControlPlaneClient.embedded(database_url) as client:
+        yield client
+
+
+@pytest.fixture
+def isolated_env(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """No control-plane settings from the developer's shell; a private CLOUDPLANE_HOME."""
+    for name in ("CLOUDPLANE_URL", "CLOUDPLANE_TOKEN", "CLOUDPLANE_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "home" / ".cloudplane"
+    monkeypatch.setenv("CLOUDPLANE_HOME", str(home))
+    return home

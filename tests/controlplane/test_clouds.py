@@ -1,0 +1,217 @@
+"""Cloud behaviour through the client, over HTTP, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from cloudplane.client import ControlPlaneClient
+from cloudplane.controlplane.models import RESOURCE_KEYS
+from cloudplane.errors import Conflict, InputError, NotFound
+
+CLOUD_KEYS = {
+    "id",
+    "name",
+    "provider",
+    "region",
+    "deployment",
+    "networking",
+    "state",
+    "is_default",
+    "external_id",
+    "resources",
+    "options",
+    "failure_reason",
+    "created_at",
+    "updated_at",
+    "last_verification",
+    "last_verified_at",
+}
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+
+
+def make(client: ControlPlaneClient, name: str, **kwargs) -> dict:
+    args = {"provider": "aws", "region": "us-west-2", "deployment": "managed", "networking": "public"}
+    args.update(kwargs)
+    return client.create_cloud(name, **args)
+
+
+def test_created_cloud_has_every_key(client: ControlPlaneClient) -> None:
+    cloud = make(client, "first", options={"stack_name": "cloudplane-first"})
+
+    assert set(cloud) == CLOUD_KEYS
+    assert re.fullmatch(r"cld_[a-z0-9]{20}", cloud["id"])
+    assert cloud["external_id"].startswith(cloud["id"] + "-")
+    assert list(cloud["resources"]) == list(RESOURCE_KEYS)
+    assert all(value is None for value in cloud["resources"].values())
+    assert cloud["options"] == {"stack_name": "cloudplane-first"}
+    assert (cloud["state"], cloud["is_default"], cloud["failure_reason"]) == ("creating", False, None)
+    assert (cloud["last_verification"], cloud["last_verified_at"]) == (None, None)
+    assert TIMESTAMP.match(cloud["created_at"]) and cloud["created_at"] == cloud["updated_at"]
+    assert client.get_cloud(cloud["id"]) == cloud
+
+
+def test_create_with_given_external_id_and_resources(client: ControlPlaneClient) -> None:
+    cloud = make(
+        client,
+        "mine",
+        deployment="customer_defined",
+        networking="private",
+        external_id="org-1234:abc",
+        resources={"vpc_id": "vpc-1", "subnet_ids": ["subnet-1", "subnet-2"]},
+    )
+    assert cloud["external_id"] == "org-1234:abc"
+    assert cloud["resources"]["vpc_id"] == "vpc-1"
+    assert cloud["resources"]["subnet_ids"] == ["subnet-1", "subnet-2"]
+    assert cloud["resources"]["efs_id"] is None
+    assert (cloud["deployment"], cloud["networking"]) == ("customer_defined", "private")
+
+
+def test_list_is_in_creation_order_and_filters_by_name(client: ControlPlaneClient) -> None:
+    assert client.list_clouds() == []
+    names = ["zeta", "alpha", "mid"]
+    for name in names:
+        make(client, name)
+    assert [cloud["name"] for cloud in client.list_clouds()] == names
+
+
+def test_find_by_name_and_by_id(client: ControlPlaneClient) -> None:
+    make(client, "other")
+    cloud = make(client, "wanted")
+
+    assert client.find_cloud(name="wanted") == cloud
+    assert client.find_cloud(cloud_id=cloud["id"]) == cloud
+    assert client.find_cloud(name="wanted", cloud_id=cloud["id"]) == cloud
+    with pytest.raises(NotFound, match=r"^no cloud named 'missing'$"):
+        client.find_cloud(name="missing")
+    with pytest.raises(NotFound, match=r"^no cloud with id 'cld_00000000000000000000'$"):
+        client.find_cloud(cloud_id="cld_00000000000000000000")
+    with pytest.raises(InputError, match="is named 'wanted', not 'other'"):
+        client.find_cloud(name="other", cloud_id=cloud["id"])
+    with pytest.raises(InputError):
+        client.find_cloud()
+
+
+def test_duplicate_name_is_a_conflict(client: ControlPlaneClient) -> None:
+    make(client, "dup")
+    with pytest.raises(Conflict, match=r"^a cloud named 'dup' already exists$"):
+        make(client, "dup", region="eu-west-1")
+    assert len(client.list_clouds()) == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"name": "-starts-badly"}, r"^invalid cloud name '-starts-badly': use 1-63"),
+        ({"name": "x" * 64}, r"^invalid cloud name"),
+        (
+            {"deployment": "hybrid"},
+            r"^invalid deployment 'hybrid': expected 'managed' or 'customer_defined'$",
+        ),
+        ({"networking": "mesh"}, r"^invalid networking 'mesh'"),
+        ({"provider": "gcp"}, r"^invalid provider 'gcp'"),
+        ({"region": "Mars"}, r"^invalid region 'Mars'"),
+        ({"external_id": "a b"}, r"^invalid external_id"),
+    ],
+)
+def test_bad_input_is_a_one_line_input_error(client: ControlPlaneClient, kwargs: dict, message: str) -> None:
+    args = {"name": "fine"} | kwargs
+    with pytest.raises(InputError, match=message) as caught:
+        make(client, **args)
+    assert type(caught.value) is InputError
+    assert "\n" not in str(caught.value)
+    assert client.list_clouds() == []
+
+
+def test_patch_merges_resources_and_options(client: ControlPlaneClient) -> None:
+    cloud = make(client, "merge", options={"shared_storage": "efs", "stack_name": "s"})
+    client.update_cloud(cloud["id"], resources={"vpc_id": "vpc-1", "subnet_ids": ["subnet-a"]})
+    updated = client.update_cloud(
+        cloud["id"],
+        state="active",
+        resources={"s3_bucket_id": "bucket-1", "subnet_ids": ["subnet-a", "subnet-b"]},
+        options={"head_node_fault_tolerance": True, "stack_name": None},
+    )
+
+    assert updated["state"] == "active"
+    assert updated["resources"]["vpc_id"] == "vpc-1"
+    assert updated["resources"]["subnet_ids"] == ["subnet-a", "subnet-b"]
+    assert updated["resources"]["s3_bucket_id"] == "bucket-1"
+    assert list(updated["resources"]) == list(RESOURCE_KEYS)
+    assert updated["options"] == {"shared_storage": "efs", "head_node_fault_tolerance": True}
+    assert updated["updated_at"] > cloud["updated_at"]
+    assert client.get_cloud(cloud["id"]) == updated
+
+
+def test_unknown_resource_key_is_rejected(client: ControlPlaneClient) -> None:
+    cloud = make(client, "strict")
+    with pytest.raises(InputError, match=r"^unknown resource key 'vpc': expected one of vpc_id, "):
+        client.update_cloud(cloud["id"], resources={"vpc": "vpc-1"})
+    with pytest.raises(InputError, match=r"^unknown resource key 'nat_id'"):
+        make(client, "strict2", resources={"nat_id": "nat-1"})
+    with pytest.raises(InputError, match="subnet_ids"):
+        client.update_cloud(cloud["id"], resources={"subnet_ids": "subnet-1"})
+    with pytest.raises(InputError, match=r"^invalid state 'gone'"):
+        client.update_cloud(cloud["id"], state="gone")
+    assert client.get_cloud(cloud["id"]) == cloud
+
+
+def test_failure_reason_is_kept_until_cleared(client: ControlPlaneClient) -> None:
+    cloud = make(client, "flaky")
+    failed = client.update_cloud(cloud["id"], state="failed", failure_reason="stack rolled back")
+    assert (failed["state"], failed["failure_reason"]) == ("failed", "stack rolled back")
+    assert client.update_cloud(cloud["id"], state="deleting")["failure_reason"] == "stack rolled back"
+    assert client.update_cloud(cloud["id"], failure_reason="")["failure_reason"] is None
+    client.update_cloud(cloud["id"], state="failed", failure_reason="again")
+    assert client.update_cloud(cloud["id"], state="active")["failure_reason"] is None
+
+
+def test_set_default_is_exclusive(client: ControlPlaneClient) -> None:
+    a, b, c = (make(client, name) for name in ("a", "b", "c"))
+    assert not any(cloud["is_default"] for cloud in client.list_clouds())
+
+    assert client.set_default(a["id"])["is_default"] is True
+    assert client.set_default(b["id"])["is_default"] is True
+    assert client.set_default(b["id"])["is_default"] is True
+    assert {cloud["name"]: cloud["is_default"] for cloud in client.list_clouds()} == {
+        "a": False,
+        "b": True,
+        "c": False,
+    }
+
+    client.delete_cloud(b["id"])
+    assert not any(cloud["is_default"] for cloud in client.list_clouds())
+    assert client.set_default(c["id"])["is_default"] is True
+    with pytest.raises(NotFound):
+        client.set_default(b["id"])
+
+
+def test_delete(client: ControlPlaneClient) -> None:
+    keep, gone = make(client, "keep"), make(client, "gone")
+    assert client.delete_cloud(gone["id"]) is None
+    with pytest.raises(NotFound, match=f"no cloud with id '{gone['id']}'"):
+        client.get_cloud(gone["id"])
+    with pytest.raises(NotFound):
+        client.delete_cloud(gone["id"])
+    assert [cloud["id"] for cloud in client.list_clouds()] == [keep["id"]]
+    make(client, "gone")  # the name is free again
+
+
+def test_verification_report_is_stored(client: ControlPlaneClient) -> None:
+    cloud = make(client, "checked")
+    report = {
+        "verdict": "failed",
+        "findings": [{"id": "vpc.dns_hostnames", "severity": "error", "message": "off", "resource": "vpc-1"}],
+        "counts": {"passed": 11, "failed": 1},
+    }
+    stored = client.store_verification(cloud["id"], report)
+
+    assert stored["last_verification"] == report
+    assert TIMESTAMP.match(stored["last_verified_at"])
+    assert client.get_cloud(cloud["id"])["last_verification"] == report
+    newer = client.store_verification(cloud["id"], {"verdict": "passed"})
+    assert newer["last_verification"] == {"verdict": "passed"}
+    assert newer["last_verified_at"] >= stored["last_verified_at"]
+    with pytest.raises(NotFound):
+        client.store_verification("cld_00000000000000000000", report)

@@ -1,0 +1,95 @@
+"""The remote path: a real uvicorn server on 127.0.0.1 and the client configured by CLOUDPLANE_URL."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request
+
+from cloudplane.client import ControlPlaneClient
+from cloudplane.controlplane.app import create_app
+from cloudplane.errors import Conflict, InputError, NotFound, OperationFailed
+
+
+class Served:
+    def __init__(self, app: FastAPI, url: str) -> None:
+        self.app = app
+        self.url = url
+        self.authorizations: list[str | None] = []
+
+
+@pytest.fixture
+def server(database_url: str) -> Iterator[Served]:
+    app = create_app(database_url)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    served = Served(app, f"http://127.0.0.1:{sock.getsockname()[1]}")
+
+    @app.middleware("http")
+    async def record_authorization(request: Request, call_next):
+        served.authorizations.append(request.headers.get("authorization"))
+        return await call_next(request)
+
+    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not uv.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    yield served
+    uv.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+def test_client_from_env_talks_to_a_server(
+    server: Served, isolated_env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLOUDPLANE_URL", server.url)
+    monkeypatch.setenv("CLOUDPLANE_TOKEN", "s3cret")
+
+    with ControlPlaneClient.from_env() as client:
+        assert client.mode == "remote"
+        cloud = client.create_cloud("remote-one", "aws", "us-east-1", "managed", "private")
+        assert client.find_cloud(name="remote-one") == cloud
+        updated = client.update_cloud(cloud["id"], state="active", resources={"vpc_id": "vpc-9"})
+        assert updated["resources"]["vpc_id"] == "vpc-9"
+        assert client.set_default(cloud["id"])["is_default"] is True
+        assert client.store_verification(cloud["id"], {"verdict": "passed"})["last_verification"]
+        with pytest.raises(Conflict):
+            client.create_cloud("remote-one", "aws", "us-east-1", "managed", "private")
+        with pytest.raises(InputError, match=r"^invalid cloud name"):
+            client.create_cloud("bad name", "aws", "us-east-1", "managed", "private")
+        with pytest.raises(InputError, match=r"^unknown resource key 'x'"):
+            client.update_cloud(cloud["id"], resources={"x": "y"})
+        client.delete_cloud(cloud["id"])
+        with pytest.raises(NotFound, match=r"^no cloud named 'remote-one'$"):
+            client.find_cloud(name="remote-one")
+        assert client.health()["status"] == "ok"
+
+    assert set(server.authorizations) == {"Bearer s3cret"}
+    assert not isolated_env.exists(), "the remote mode must not touch the local database"
+
+
+def test_unreachable_server_is_an_operation_failure() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = ControlPlaneClient.from_env({"CLOUDPLANE_URL": f"http://127.0.0.1:{port}"})
+    with (
+        client,
+        pytest.raises(OperationFailed, match=r"^cannot reach the control plane at http://127\.0\.0\.1:"),
+    ):
+        client.list_clouds()
+
+
+def test_a_url_that_is_not_a_control_plane(server: Served) -> None:
+    client = ControlPlaneClient.remote(server.url + "/elsewhere")
+    with client, pytest.raises(OperationFailed, match="does not serve the cloudplane API"):
+        client.list_clouds()
