@@ -1,0 +1,438 @@
+"""IAM-1..11: the two roles, their trust, their permissions (wildcard- and Deny-aware) and live access."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+
+from cloudplane.aws import policies
+from cloudplane.aws.errors import error_message
+from cloudplane.aws.session import AwsClients
+from cloudplane.verify.context import VerifyContext, role_name
+from cloudplane.verify.iam_eval import (
+    Decision,
+    PolicySet,
+    Statement,
+    describe_condition,
+    principal_matches,
+    statements_of,
+)
+from cloudplane.verify.outcome import Outcome, fail, note, ok, require
+from cloudplane.verify.registry import check
+from cloudplane.verify.report import Severity
+
+GROUP = "iam roles"
+EC2_SERVICE = "ec2.amazonaws.com"
+ASSUME_ROLE = "sts:AssumeRole"
+
+
+def _account_of_arn(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 4 else ""
+
+
+def _partition(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[1] if len(parts) > 1 and parts[1] else "aws"
+
+
+def _roles(ctx: VerifyContext) -> list[tuple[str, str | None]]:
+    return [
+        ("control-plane role", ctx.res.controlplane_role_arn),
+        ("instance role", ctx.res.instance_role_arn),
+    ]
+
+
+def _cp_arn(ctx: VerifyContext) -> str:
+    arn = require(ctx.res.controlplane_role_arn)
+    require(ctx.role(arn))
+    return arn
+
+
+def _instance_arn(ctx: VerifyContext) -> str:
+    arn = require(ctx.res.instance_role_arn)
+    require(ctx.role(arn))
+    return arn
+
+
+def _trust(ctx: VerifyContext, arn: str) -> list[Statement]:
+    return statements_of(ctx.role(arn)["AssumeRolePolicyDocument"], "trust policy")  # type: ignore[index]
+
+
+def principal(ctx: VerifyContext) -> str:
+    """The principal the control-plane role must trust; by default the caller's own account."""
+    return ctx.spec.controlplane_principal or f"arn:aws:iam::{ctx.account_id()}:root"
+
+
+def _labels(statements: list[Statement]) -> str:
+    return "; ".join(sorted({s.label for s in statements}))
+
+
+@check("IAM-1", GROUP, Severity.ERROR)
+def roles_exist(ctx: VerifyContext) -> Iterator[Outcome]:
+    vpc = ctx.vpc() if ctx.res.vpc_id else None
+    account = (vpc or {}).get("OwnerId") or ctx.account_id()
+    bad = False
+    for label, arn in _roles(ctx):
+        if not arn:
+            bad = True
+            yield fail(
+                f"The cloud has no {label} recorded.",
+                remediation=f"Add the {label} ARN to the cloud's resources.",
+            )
+        elif ctx.role(arn) is None:
+            bad = True
+            yield fail(
+                f"The {label} {arn} does not exist.",
+                arn,
+                f"Create role {role_name(arn)} again (re-running `cloudplane cloud setup` or the stack "
+                "update restores it), or point the cloud at an existing role.",
+            )
+        elif _account_of_arn(arn) != account:
+            bad = True
+            yield fail(
+                f"The {label} {arn} is in account {_account_of_arn(arn)}, but the VPC is in account {account}.",
+                arn,
+                f"Use a role of account {account}.",
+            )
+    if not bad:
+        yield ok(f"Both roles exist in account {account}.", ctx.res.controlplane_role_arn)
+
+
+def _allowing_for_principal(statements: list[Statement], who: str) -> tuple[list[Statement], list[Statement]]:
+    named = [s for s in statements if s.names_principal(who) and s.matches_action(ASSUME_ROLE)]
+    return [s for s in named if s.effect == "Allow"], [s for s in named if s.effect == "Deny"]
+
+
+def _trust_statement_json(who: str, external_id: str | None) -> str:
+    doc = policies.controlplane_trust_policy(who, external_id or "<external-id>")
+    return json.dumps(doc["Statement"][0])
+
+
+@check("IAM-2", GROUP, Severity.ERROR)
+def controlplane_trust(ctx: VerifyContext) -> Iterator[Outcome]:
+    arn = _cp_arn(ctx)
+    who = principal(ctx)
+    allows, denies = _allowing_for_principal(_trust(ctx, arn), who)
+    fix = (
+        f"Edit the trust relationship of role {role_name(arn)} (IAM console > Roles > Trust relationships) "
+        f"to contain: {_trust_statement_json(who, ctx.spec.external_id)}"
+    )
+    if denies:
+        yield fail(
+            f"The trust policy of {arn} denies {ASSUME_ROLE} to {who} ({_labels(denies)}).",
+            arn,
+            "Remove the Deny statement. " + fix,
+        )
+    elif not allows:
+        yield fail(f"The trust policy of {arn} does not let {who} call {ASSUME_ROLE}.", arn, fix)
+    else:
+        yield ok(f"Role {arn} trusts {who} for {ASSUME_ROLE}.", arn)
+
+
+def _external_ids(condition: dict[str, Any]) -> list[str] | None:
+    keys = condition.get("StringEquals") or {}
+    for key, value in keys.items():
+        if key.lower() == "sts:externalid":
+            return [str(v) for v in (value if isinstance(value, list) else [value])]
+    return None
+
+
+@check("IAM-3", GROUP, Severity.ERROR)
+def controlplane_external_id(ctx: VerifyContext) -> Iterator[Outcome]:
+    arn = _cp_arn(ctx)
+    who = principal(ctx)
+    expected = ctx.spec.external_id
+    allows, _ = _allowing_for_principal(_trust(ctx, arn), who)
+    if not allows:
+        return  # IAM-2 says the principal is not trusted at all
+    if not expected:
+        yield fail(
+            f"The cloud has no External ID recorded, so the trust of {arn} cannot be tied to it.",
+            arn,
+            "Register the cloud again so that it gets an External ID, and put it in the trust policy.",
+        )
+        return
+    bad = False
+    for statement in allows:
+        values = _external_ids(statement.condition)
+        if values is None:
+            problem = "does not require sts:ExternalId (StringEquals)"
+        elif set(values) != {expected}:
+            problem = f"requires sts:ExternalId to be one of {values}, not only this cloud's"
+        else:
+            continue
+        bad = True
+        yield fail(
+            f"The trust policy of {arn} ({statement.label}) {problem}; any party who knows the role ARN "
+            "could use the control plane to act in this account (confused deputy).",
+            arn,
+            f'Add the condition {{"StringEquals": {{"sts:ExternalId": "{expected}"}}}} to that '
+            "statement of the role's trust relationship.",
+        )
+    if not bad:
+        yield ok(f"Every statement trusting {who} on {arn} requires this cloud's External ID.", arn)
+
+
+def _requirements(statements: list[dict[str, Any]]) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
+    """(action, resource or None for any, the condition the requirement itself carries)."""
+    for statement in statements:
+        actions = statement["Action"]
+        resources = statement.get("Resource", "*")
+        for action in [actions] if isinstance(actions, str) else actions:
+            for resource in [resources] if isinstance(resources, str) else resources:
+                yield action, None if resource == "*" else resource, statement.get("Condition") or {}
+
+
+def _judge(
+    policy: PolicySet,
+    arn: str,
+    requirements: list[tuple[str, str | None, dict[str, Any]]],
+    what: str,
+    remediation: str,
+) -> Iterator[Outcome]:
+    decisions = [policy.decide(a, r, c) for a, r, c in requirements]
+    missing = [d for d in decisions if not d.granted_by]
+    denied = [d for d in decisions if d.granted_by and d.denied_by]
+    if missing:
+        yield fail(
+            f"Role {arn} is not allowed {what}: {', '.join(_subject(d) for d in missing)}.",
+            arn,
+            remediation,
+        )
+    if denied:
+        listed = ", ".join(f"{_subject(d)} (denied by {_labels(d.denied_by)})" for d in denied)
+        yield fail(
+            f"Role {arn} has an explicit Deny on actions it needs {what}: {listed}.",
+            arn,
+            "Remove or narrow those Deny statements; an explicit Deny wins over any Allow.",
+        )
+    yield from _notes(arn, decisions)
+    if not missing and not denied:
+        yield ok(f"Role {arn} allows all {len(decisions)} actions {what}.", arn)
+
+
+def _subject(decision: Decision) -> str:
+    return decision.action if decision.resource is None else f"{decision.action} on {decision.resource}"
+
+
+def _notes(arn: str, decisions: list[Decision]) -> Iterator[Outcome]:
+    conditional = {
+        (s.label, describe_condition(s.condition)): s for d in decisions if d.allowed for s in d.conditional
+    }
+    if conditional:
+        listed = "; ".join(f"{label}: {cond}" for label, cond in sorted(conditional))
+        yield note(
+            f"Role {arn}: these conditions could not be evaluated and were assumed to hold: {listed}.",
+            arn,
+            "Check that the conditions hold for the control plane's requests.",
+        )
+    partial = {s.label for d in decisions if d.allowed for s in d.partially_denied_by}
+    if partial:
+        yield note(
+            f"Role {arn}: some resources are excluded by Deny statements ({'; '.join(sorted(partial))}).",
+            arn,
+        )
+
+
+def _policy_fix(arn: str, policy_name: str) -> str:
+    return (
+        f"Add the actions to role {role_name(arn)}, e.g. restore its inline policy {policy_name} "
+        f"(aws iam put-role-policy --role-name {role_name(arn)} --policy-name {policy_name} "
+        "--policy-document file://policy.json with the documented policy)."
+    )
+
+
+@check("IAM-4", GROUP, Severity.ERROR)
+def controlplane_steady_state(ctx: VerifyContext) -> Iterator[Outcome]:
+    arn = _cp_arn(ctx)
+    yield from _judge(
+        ctx.role_policies(arn),
+        arn,
+        list(_requirements(policies.steady_state_statements())),
+        "to run clusters",
+        _policy_fix(arn, policies.STEADY_STATE_POLICY_NAME),
+    )
+
+
+@check("IAM-5", GROUP, Severity.WARNING)
+def controlplane_services(ctx: VerifyContext) -> Iterator[Outcome]:
+    arn = _cp_arn(ctx)
+    yield from _judge(
+        ctx.role_policies(arn),
+        arn,
+        list(_requirements(policies.service_steady_state_statements())),
+        "for services (load balancers, certificates, stacks)",
+        _policy_fix(arn, policies.SERVICE_STEADY_STATE_POLICY_NAME),
+    )
+
+
+@check("IAM-6", GROUP, Severity.ERROR)
+def controlplane_pass_role(ctx: VerifyContext) -> Iterator[Outcome]:
+    arn = _cp_arn(ctx)
+    instance_arn = require(ctx.res.instance_role_arn)
+    yield from _judge(
+        ctx.role_policies(arn),
+        arn,
+        [("iam:PassRole", instance_arn, {})],
+        "to hand the instance role to instances",
+        f"Allow iam:PassRole on {instance_arn} in a policy of role {role_name(arn)}.",
+    )
+
+
+@check("IAM-7", GROUP, Severity.ERROR)
+def instance_trust(ctx: VerifyContext) -> Iterator[Outcome]:
+    arn = _instance_arn(ctx)
+    relevant = [s for s in _trust(ctx, arn) if s.names_service(EC2_SERVICE)]
+    decision = PolicySet(relevant).decide(ASSUME_ROLE)
+    if decision.allowed:
+        yield ok(f"Role {arn} trusts {EC2_SERVICE}.", arn)
+    else:
+        yield fail(
+            f"The trust policy of {arn} does not let {EC2_SERVICE} assume it"
+            + (f" (denied by {_labels(decision.denied_by)})" if decision.denied_by else "")
+            + "; instances cannot use the role.",
+            arn,
+            f"Edit the trust relationship of role {role_name(arn)} to contain: "
+            f"{json.dumps(policies.instance_trust_policy()['Statement'][0])}",
+        )
+
+
+@check("IAM-8", GROUP, Severity.ERROR)
+def instance_profile(ctx: VerifyContext) -> Iterator[Outcome]:
+    arn = _instance_arn(ctx)
+    name = role_name(arn)
+    profile = ctx.instance_profile(name)
+    if profile is None:
+        yield fail(
+            f"There is no instance profile named {name} for role {arn}.",
+            arn,
+            f"aws iam create-instance-profile --instance-profile-name {name} && aws iam "
+            f"add-role-to-instance-profile --instance-profile-name {name} --role-name {name}",
+        )
+    elif not any(r.get("Arn") == arn or r.get("RoleName") == name for r in profile.get("Roles", [])):
+        yield fail(
+            f"Instance profile {profile.get('Arn', name)} does not hold role {arn}.",
+            arn,
+            f"aws iam add-role-to-instance-profile --instance-profile-name {name} --role-name {name}",
+        )
+    else:
+        yield ok(f"Instance profile {profile.get('Arn', name)} holds role {arn}.", arn)
+
+
+def _with_resource_policy(ctx: VerifyContext, arn: str, statements: list[Statement]) -> PolicySet:
+    """The role's own policies plus the resource-policy statements that name the role."""
+    combined = PolicySet(ctx.role_policies(arn).statements)
+    combined.extend(s for s in statements if s.names_principal(arn))
+    return combined
+
+
+@check("IAM-9", GROUP, Severity.ERROR)
+def instance_bucket_access(ctx: VerifyContext) -> Iterator[Outcome]:
+    arn = _instance_arn(ctx)
+    bucket = require(ctx.res.s3_bucket_id)
+    require(ctx.bucket_region())
+    bucket_arn = f"arn:{_partition(arn)}:s3:::{bucket}"
+    requirements = [("s3:ListBucket", bucket_arn, {})] + [
+        (action, f"{bucket_arn}/*", {}) for action in policies.BUCKET_OBJECT_ACTIONS
+    ]
+    yield from _judge(
+        _with_resource_policy(ctx, arn, ctx.bucket_policy_statements()),
+        arn,
+        requirements,
+        f"on bucket {bucket}",
+        f"Allow s3:ListBucket on {bucket_arn} and s3:GetObject, s3:PutObject, s3:DeleteObject on "
+        f"{bucket_arn}/* in a policy of role {role_name(arn)} (or in the bucket policy for this role).",
+    )
+
+
+def _kms_key_arn(ctx: VerifyContext, key: str, partition: str) -> str:
+    if key.startswith("arn:"):
+        return key
+    kind = "" if key.startswith("alias/") else "key/"
+    return f"arn:{partition}:kms:{ctx.aws.region}:{ctx.account_id()}:{kind}{key}"
+
+
+@check("IAM-10", GROUP, Severity.WARNING)
+def bucket_kms_access(ctx: VerifyContext) -> Iterator[Outcome]:
+    bucket = require(ctx.res.s3_bucket_id)
+    require(ctx.bucket_region())
+    defaults = [r.get("ApplyServerSideEncryptionByDefault", {}) for r in ctx.bucket_encryption_rules()]
+    kms = next((d for d in defaults if str(d.get("SSEAlgorithm", "")).startswith("aws:kms")), None)
+    if kms is None:
+        yield ok(f"Bucket {bucket} does not use SSE-KMS; no key permissions are needed.", bucket)
+        return
+    key = kms.get("KMSMasterKeyID")
+    if not key:
+        yield ok(f"Bucket {bucket} uses the AWS managed key aws/s3, usable by the account's roles.", bucket)
+        return
+    roles = [(label, arn) for label, arn in _roles(ctx) if arn and ctx.role(arn) is not None]
+    key_arn = _kms_key_arn(ctx, key, _partition(roles[0][1]) if roles else "aws")
+    key_policy = [] if "alias/" in key_arn else ctx.kms_key_policy(key_arn)
+    bad = False
+    for label, arn in roles:
+        decisions = [
+            _with_resource_policy(ctx, arn, key_policy).decide(action, key_arn)
+            for action in ("kms:GenerateDataKey", "kms:Decrypt")
+        ]
+        refused = [d.action for d in decisions if not d.allowed]
+        if refused:
+            bad = True
+            yield fail(
+                f"The {label} {arn} may not {', '.join(refused)} on key {key_arn} of bucket {bucket}.",
+                arn,
+                f"Allow kms:GenerateDataKey and kms:Decrypt on {key_arn} in a policy of role "
+                f"{role_name(arn)} (or in the key policy).",
+            )
+    if not bad:
+        yield ok(f"Both roles may use key {key_arn} of bucket {bucket}.", bucket)
+
+
+def _assumed_clients(region: str, credentials: dict[str, Any]) -> AwsClients:
+    session = boto3.session.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+    return AwsClients(region, session=session)
+
+
+@check("IAM-11", GROUP, Severity.ERROR)
+def controlplane_assume(ctx: VerifyContext) -> Iterator[Outcome]:
+    arn = _cp_arn(ctx)
+    external_id = require(ctx.spec.external_id)
+    who = principal(ctx)
+    caller = ctx.account_id()
+    if not principal_matches(who, f"arn:aws:iam::{caller}:root"):
+        yield note(
+            f"Role {arn} trusts {who}, not your account {caller}, so assuming it cannot be tried from here; "
+            "the control plane tries it when it next acts on the cloud.",
+            arn,
+        )
+        return
+    try:
+        credentials = ctx.aws.client("sts").assume_role(
+            RoleArn=arn, RoleSessionName="cloudplane-verify", ExternalId=external_id, DurationSeconds=900
+        )["Credentials"]
+    except Exception as exc:
+        yield fail(
+            f"Role {arn} could not be assumed with this cloud's External ID: {error_message(exc)}.",
+            arn,
+            f"Check the trust relationship of {role_name(arn)} (IAM-2, IAM-3) and any SCP or permission "
+            "boundary that blocks sts:AssumeRole.",
+        )
+        return
+    try:
+        identity = _assumed_clients(ctx.aws.region, credentials).client("sts").get_caller_identity()
+    except Exception as exc:
+        yield fail(
+            f"Role {arn} was assumed, but its credentials were refused: {error_message(exc)}.",
+            arn,
+            "Check that the role's sessions were not revoked (IAM > Roles > Revoke active sessions "
+            "adds a Deny for older sessions).",
+        )
+        return
+    yield ok(f"Role {arn} was assumed with the External ID and answered as {identity.get('Arn')}.", arn)

@@ -1,0 +1,447 @@
+"""Per-run data access for the checks: fetched lazily, cached, batched, safe to share between threads.
+
+Each resource type is described once for all the cloud's ids (subnets, groups, route tables and
+network ACLs of the VPC, mount targets of the file system ...), so the number of API calls does not
+grow with the number of subnets. A resource that does not exist comes back as None (or is absent
+from a mapping); any other API error is cached and raised again to every check that asks.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, TypeVar
+
+from botocore.exceptions import ClientError
+
+from cloudplane.aws.errors import NOT_FOUND_CODES, error_code
+from cloudplane.aws.session import AwsClients
+from cloudplane.cloud import CloudSpec
+from cloudplane.verify.iam_eval import PolicySet, Statement, statements_of
+
+T = TypeVar("T")
+Item = dict[str, Any]
+
+# kind -> (describe operation, result key, id filter, id field)
+_EC2_KINDS: dict[str, tuple[str, str, str, str]] = {
+    "vpc": ("describe_vpcs", "Vpcs", "vpc-id", "VpcId"),
+    "subnet": ("describe_subnets", "Subnets", "subnet-id", "SubnetId"),
+    "security-group": ("describe_security_groups", "SecurityGroups", "group-id", "GroupId"),
+    "internet-gateway": (
+        "describe_internet_gateways",
+        "InternetGateways",
+        "internet-gateway-id",
+        "InternetGatewayId",
+    ),
+    "route-table": ("describe_route_tables", "RouteTables", "route-table-id", "RouteTableId"),
+    "network-acl": ("describe_network_acls", "NetworkAcls", "network-acl-id", "NetworkAclId"),
+    "vpc-endpoint": ("describe_vpc_endpoints", "VpcEndpoints", "vpc-endpoint-id", "VpcEndpointId"),
+    "network-interface": (
+        "describe_network_interfaces",
+        "NetworkInterfaces",
+        "network-interface-id",
+        "NetworkInterfaceId",
+    ),
+}
+
+
+def _absent(exc: ClientError, *codes: str) -> bool:
+    code = error_code(exc)
+    return code in NOT_FOUND_CODES or code in codes
+
+
+def role_name(arn: str) -> str:
+    """The name is the last path element: arn:aws:iam::123:role/some/path/name -> name."""
+    return arn.rsplit("/", 1)[-1]
+
+
+class VerifyContext:
+    def __init__(self, spec: CloudSpec, aws: AwsClients) -> None:
+        self.spec = spec
+        self.aws = aws
+        self.res = spec.resources
+        self._guard = threading.Lock()
+        self._locks: dict[Hashable, threading.Lock] = {}
+        self._cache: dict[Hashable, tuple[Any, BaseException | None]] = {}
+
+    # -- caching -----------------------------------------------------------------------------
+
+    def _memo(self, key: Hashable, fetch: Callable[[], T]) -> T:
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._cache:
+                try:
+                    self._cache[key] = (fetch(), None)
+                except Exception as exc:  # cached so that every check asking sees the same error
+                    self._cache[key] = (None, exc)
+            value, error = self._cache[key]
+        if error is not None:
+            raise error
+        return value
+
+    def _describe(self, service: str, operation: str, key: str, **kwargs: Any) -> list[Item]:
+        client = self.aws.client(service)
+        if client.can_paginate(operation):
+            items: list[Item] = []
+            for page in client.get_paginator(operation).paginate(**kwargs):
+                items.extend(page.get(key, []))
+            return items
+        return list(getattr(client, operation)(**kwargs).get(key, []))
+
+    def _ec2_filtered(self, kind: str, name: str, values: Iterable[str]) -> list[Item]:
+        operation, key, _, _ = _EC2_KINDS[kind]
+        return self._describe("ec2", operation, key, Filters=[{"Name": name, "Values": sorted(values)}])
+
+    # -- account -----------------------------------------------------------------------------
+
+    def account_id(self) -> str:
+        return self._memo("account", self.aws.account_id)
+
+    # -- EC2 ---------------------------------------------------------------------------------
+
+    def ec2_by_ids(self, kind: str, ids: Iterable[str]) -> dict[str, Item]:
+        """The existing resources among `ids`, in one call (an id filter does not fail on strays)."""
+        wanted = frozenset(i for i in ids if i)
+        if not wanted:
+            return {}
+        _, _, id_filter, id_field = _EC2_KINDS[kind]
+
+        def fetch() -> dict[str, Item]:
+            return {item[id_field]: item for item in self._ec2_filtered(kind, id_filter, wanted)}
+
+        return self._memo(("ec2", kind, wanted), fetch)
+
+    def vpc(self) -> Item | None:
+        if not self.res.vpc_id:
+            return None
+        return self.ec2_by_ids("vpc", [self.res.vpc_id]).get(self.res.vpc_id)
+
+    def vpc_attribute(self, attribute: str) -> bool:
+        """attribute: "enableDnsSupport" or "enableDnsHostnames"."""
+
+        def fetch() -> bool:
+            answer = self.aws.client("ec2").describe_vpc_attribute(VpcId=self.res.vpc_id, Attribute=attribute)
+            field = attribute[0].upper() + attribute[1:]
+            return bool(answer.get(field, {}).get("Value"))
+
+        return self._memo(("vpc-attribute", attribute), fetch)
+
+    def internet_gateways(self) -> list[Item]:
+        """Internet gateways attached to the cloud's VPC."""
+        return self._memo(
+            "igws", lambda: self._ec2_filtered("internet-gateway", "attachment.vpc-id", [self.res.vpc_id])
+        )
+
+    def subnets(self) -> dict[str, Item]:
+        return self.ec2_by_ids("subnet", self.res.subnet_ids)
+
+    def _network_vpcs(self) -> set[str]:
+        """The cloud's VPC and the VPCs of its subnets (strays are reported, but routed where they are)."""
+        vpcs = {s["VpcId"] for s in self.subnets().values()}
+        if self.res.vpc_id:
+            vpcs.add(self.res.vpc_id)
+        return vpcs
+
+    def route_tables(self) -> list[Item]:
+        return self._memo(
+            "route-tables", lambda: self._ec2_filtered("route-table", "vpc-id", self._network_vpcs())
+        )
+
+    def route_table_for(self, subnet: Item) -> tuple[Item | None, bool]:
+        """The table routing a subnet and whether it is explicitly associated (else the main table)."""
+        tables = self.route_tables()
+        for table in tables:
+            if any(a.get("SubnetId") == subnet["SubnetId"] for a in table.get("Associations", [])):
+                return table, True
+        for table in tables:
+            if table.get("VpcId") == subnet["VpcId"] and any(
+                a.get("Main") for a in table.get("Associations", [])
+            ):
+                return table, False
+        return None, False
+
+    def network_acls(self) -> list[Item]:
+        return self._memo("nacls", lambda: self._ec2_filtered("network-acl", "vpc-id", self._network_vpcs()))
+
+    def network_acl_for(self, subnet: Item) -> Item | None:
+        acls = self.network_acls()
+        for acl in acls:
+            if any(a.get("SubnetId") == subnet["SubnetId"] for a in acl.get("Associations", [])):
+                return acl
+        return next((a for a in acls if a.get("VpcId") == subnet["VpcId"] and a.get("IsDefault")), None)
+
+    def vpc_endpoints(self) -> list[Item]:
+        return self._memo(
+            "vpc-endpoints", lambda: self._ec2_filtered("vpc-endpoint", "vpc-id", [self.res.vpc_id])
+        )
+
+    def security_groups(self) -> dict[str, Item]:
+        return self.ec2_by_ids("security-group", self.res.security_group_ids)
+
+    def groups_by_ids(self, ids: Iterable[str]) -> dict[str, Item]:
+        """Any groups, reusing the cloud's groups already fetched; one more call only for others."""
+        wanted = set(ids)
+        known = self.security_groups()
+        found = {i: known[i] for i in wanted if i in known}
+        others = wanted - set(self.res.security_group_ids)
+        found.update(self.ec2_by_ids("security-group", others))
+        return found
+
+    # -- IAM ---------------------------------------------------------------------------------
+
+    def role(self, arn: str) -> Item | None:
+        def fetch() -> Item | None:
+            try:
+                return self.aws.client("iam").get_role(RoleName=role_name(arn))["Role"]
+            except ClientError as exc:
+                if _absent(exc):
+                    return None
+                raise
+
+        return self._memo(("role", arn), fetch)
+
+    def role_policies(self, arn: str) -> PolicySet:
+        """Inline policies and the default versions of attached managed policies of a role."""
+
+        def fetch() -> PolicySet:
+            iam = self.aws.client("iam")
+            name = role_name(arn)
+            policies = PolicySet()
+            for policy_name in self._describe("iam", "list_role_policies", "PolicyNames", RoleName=name):
+                doc = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
+                policies.extend(statements_of(doc, f"inline policy {policy_name}"))
+            attached = self._describe("iam", "list_attached_role_policies", "AttachedPolicies", RoleName=name)
+            for item in attached:
+                policy = iam.get_policy(PolicyArn=item["PolicyArn"])["Policy"]
+                version = iam.get_policy_version(
+                    PolicyArn=item["PolicyArn"], VersionId=policy["DefaultVersionId"]
+                )["PolicyVersion"]
+                policies.extend(statements_of(version["Document"], f"managed policy {item['PolicyName']}"))
+            return policies
+
+        return self._memo(("role-policies", arn), fetch)
+
+    def instance_profile(self, name: str) -> Item | None:
+        def fetch() -> Item | None:
+            try:
+                return self.aws.client("iam").get_instance_profile(InstanceProfileName=name)[
+                    "InstanceProfile"
+                ]
+            except ClientError as exc:
+                if _absent(exc):
+                    return None
+                raise
+
+        return self._memo(("instance-profile", name), fetch)
+
+    # -- S3 ----------------------------------------------------------------------------------
+
+    def _s3(self, operation: str, absent: tuple[str, ...], **kwargs: Any) -> Item | None:
+        def fetch() -> Item | None:
+            try:
+                return getattr(self.aws.client("s3"), operation)(Bucket=self.res.s3_bucket_id, **kwargs)
+            except ClientError as exc:
+                if _absent(exc, *absent):
+                    return None
+                raise
+
+        return self._memo(("s3", operation), fetch)
+
+    def bucket_region(self) -> str | None:
+        """None when the bucket does not exist."""
+        answer = self._s3("get_bucket_location", ())
+        if answer is None:
+            return None
+        location = answer.get("LocationConstraint") or "us-east-1"
+        return "eu-west-1" if location == "EU" else location
+
+    def bucket_cors_rules(self) -> list[Item]:
+        answer = self._s3("get_bucket_cors", ("NoSuchCORSConfiguration",))
+        return list((answer or {}).get("CORSRules", []))
+
+    def bucket_public_access_block(self) -> Item | None:
+        answer = self._s3("get_public_access_block", ("NoSuchPublicAccessBlockConfiguration",))
+        return None if answer is None else answer.get("PublicAccessBlockConfiguration", {})
+
+    def account_public_access_block(self) -> Item | None:
+        def fetch() -> Item | None:
+            try:
+                answer = self.aws.client("s3control").get_public_access_block(AccountId=self.account_id())
+            except ClientError as exc:
+                if _absent(exc, "NoSuchPublicAccessBlockConfiguration"):
+                    return None
+                raise
+            return answer.get("PublicAccessBlockConfiguration", {})
+
+        return self._memo("account-pab", fetch)
+
+    def bucket_versioning(self) -> str | None:
+        return (self._s3("get_bucket_versioning", ()) or {}).get("Status")
+
+    def bucket_policy_statements(self) -> list[Statement]:
+        answer = self._s3("get_bucket_policy", ("NoSuchBucketPolicy",))
+        if not answer or not answer.get("Policy"):
+            return []
+        return statements_of(answer["Policy"], "bucket policy")
+
+    def bucket_encryption_rules(self) -> list[Item]:
+        answer = self._s3("get_bucket_encryption", ("ServerSideEncryptionConfigurationNotFoundError",))
+        return list((answer or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", []))
+
+    def kms_key_policy(self, key_id: str) -> list[Statement]:
+        def fetch() -> list[Statement]:
+            try:
+                answer = self.aws.client("kms").get_key_policy(KeyId=key_id, PolicyName="default")
+            except ClientError as exc:
+                if _absent(exc, "NotFoundException"):
+                    return []
+                raise
+            return statements_of(answer["Policy"], f"key policy of {key_id}")
+
+        return self._memo(("kms-key-policy", key_id), fetch)
+
+    # -- EFS ---------------------------------------------------------------------------------
+
+    def file_system(self) -> Item | None:
+        def fetch() -> Item | None:
+            try:
+                answer = self.aws.client("efs").describe_file_systems(FileSystemId=self.res.efs_id)
+            except ClientError as exc:
+                if _absent(exc):
+                    return None
+                raise
+            return next(iter(answer.get("FileSystems", [])), None)
+
+        return self._memo("efs", fetch)
+
+    def mount_targets(self, file_system_id: str | None = None) -> list[Item]:
+        fs_id = file_system_id or self.res.efs_id
+
+        def fetch() -> list[Item]:
+            try:
+                return self._describe("efs", "describe_mount_targets", "MountTargets", FileSystemId=fs_id)
+            except ClientError as exc:
+                if _absent(exc):
+                    return []
+                raise
+
+        return self._memo(("mount-targets", fs_id), fetch)
+
+    def mount_target_groups(self) -> dict[str, list[str]]:
+        """Security groups per mount target, read in one call from the mount targets' interfaces."""
+
+        def fetch() -> dict[str, list[str]]:
+            targets = self.mount_targets()
+            enis = self.ec2_by_ids("network-interface", [t.get("NetworkInterfaceId", "") for t in targets])
+            groups: dict[str, list[str]] = {}
+            for target in targets:
+                eni = enis.get(target.get("NetworkInterfaceId", ""))
+                if eni is not None:
+                    groups[target["MountTargetId"]] = [g["GroupId"] for g in eni.get("Groups", [])]
+                else:  # interface not visible to us: ask EFS for this one
+                    groups[target["MountTargetId"]] = list(
+                        self.aws.client("efs").describe_mount_target_security_groups(
+                            MountTargetId=target["MountTargetId"]
+                        )["SecurityGroups"]
+                    )
+            return groups
+
+        return self._memo("mount-target-groups", fetch)
+
+    def backup_status(self) -> str | None:
+        def fetch() -> str | None:
+            try:
+                answer = self.aws.client("efs").describe_backup_policy(FileSystemId=self.res.efs_id)
+            except ClientError as exc:
+                if _absent(exc, "PolicyNotFound"):
+                    return None
+                raise
+            return answer.get("BackupPolicy", {}).get("Status")
+
+        return self._memo("efs-backup", fetch)
+
+    # -- MemoryDB ----------------------------------------------------------------------------
+
+    def memorydb_cluster(self, name: str | None = None) -> Item | None:
+        cluster = name or self.res.memorydb_cluster_id
+
+        def fetch() -> Item | None:
+            try:
+                answer = self.aws.client("memorydb").describe_clusters(
+                    ClusterName=cluster, ShowShardDetails=True
+                )
+            except ClientError as exc:
+                if _absent(exc):
+                    return None
+                raise
+            return next(iter(answer.get("Clusters", [])), None)
+
+        return self._memo(("memorydb-cluster", cluster), fetch)
+
+    def memorydb_subnet_group(self, name: str) -> Item | None:
+        def fetch() -> Item | None:
+            try:
+                answer = self.aws.client("memorydb").describe_subnet_groups(SubnetGroupName=name)
+            except ClientError as exc:
+                if _absent(exc):
+                    return None
+                raise
+            return next(iter(answer.get("SubnetGroups", [])), None)
+
+        return self._memo(("memorydb-subnet-group", name), fetch)
+
+    def memorydb_parameters(self, group: str) -> dict[str, str] | None:
+        def fetch() -> dict[str, str] | None:
+            try:
+                items = self._describe(
+                    "memorydb", "describe_parameters", "Parameters", ParameterGroupName=group
+                )
+            except ClientError as exc:
+                if _absent(exc):
+                    return None
+                raise
+            return {p["Name"]: p.get("Value", "") for p in items}
+
+        return self._memo(("memorydb-parameters", group), fetch)
+
+    # -- CloudFormation ----------------------------------------------------------------------
+
+    def stack(self) -> Item | None:
+        def fetch() -> Item | None:
+            try:
+                answer = self.aws.client("cloudformation").describe_stacks(
+                    StackName=self.res.cloudformation_stack_id
+                )
+            except ClientError as exc:
+                if _absent(exc):
+                    return None
+                raise
+            return next(iter(answer.get("Stacks", [])), None)
+
+        return self._memo("stack", fetch)
+
+    def stack_resources(self) -> list[Item]:
+        return self._memo(
+            "stack-resources",
+            lambda: self._describe(
+                "cloudformation",
+                "list_stack_resources",
+                "StackResourceSummaries",
+                StackName=self.res.cloudformation_stack_id,
+            ),
+        )
+
+    # -- Service Quotas ----------------------------------------------------------------------
+
+    def quota(self, service: str, code: str) -> float:
+        def fetch() -> float:
+            answer = self.aws.client("service-quotas").get_service_quota(ServiceCode=service, QuotaCode=code)
+            return float(answer["Quota"]["Value"])
+
+        return self._memo(("quota", service, code), fetch)
+
+    def count(self, kind: str) -> int:
+        """How many resources of an EC2 kind the region holds (for quotas)."""
+        operation, key, _, _ = _EC2_KINDS[kind]
+        return self._memo(("count", kind), lambda: len(self._describe("ec2", operation, key)))
