@@ -8,6 +8,7 @@ can live side by side in one sandbox without a reset between them.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,9 +52,19 @@ class BuiltCloud:
         return dataclasses.replace(self.spec, **changes)
 
 
-def _network(ec2: Any, cloud_id: str, *, azs: int, subnets_per_az: int, private: bool) -> dict[str, Any]:
+def _network(
+    ec2: Any,
+    cloud_id: str,
+    *,
+    azs: int,
+    subnets_per_az: int,
+    private: bool,
+    vpc_cidr: str,
+    subnet_prefix: int,
+) -> dict[str, Any]:
+    blocks = [str(b) for b in ipaddress.ip_network(vpc_cidr).subnets(new_prefix=subnet_prefix)]
     vpc_id = ec2.create_vpc(
-        CidrBlock="10.0.0.0/16",
+        CidrBlock=vpc_cidr,
         TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": TAG_KEY, "Value": cloud_id}]}],
     )["Vpc"]["VpcId"]
     for attribute in ("EnableDnsSupport", "EnableDnsHostnames"):
@@ -63,7 +74,7 @@ def _network(ec2: Any, cloud_id: str, *, azs: int, subnets_per_az: int, private:
     table_id = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
     if private:
         # Egress through a NAT gateway that lives in a public subnet of its own.
-        public = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.0.250.0/24")["Subnet"]["SubnetId"]
+        public = ec2.create_subnet(VpcId=vpc_id, CidrBlock=blocks[-1])["Subnet"]["SubnetId"]
         allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
         nat = ec2.create_nat_gateway(SubnetId=public, AllocationId=allocation)["NatGateway"]["NatGatewayId"]
         ec2.create_route(RouteTableId=table_id, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
@@ -73,7 +84,7 @@ def _network(ec2: Any, cloud_id: str, *, azs: int, subnets_per_az: int, private:
     subnet_ids = []
     for index in range(azs * subnets_per_az):
         subnet_id = ec2.create_subnet(
-            VpcId=vpc_id, CidrBlock=f"10.0.{index}.0/24", AvailabilityZone=zones[index % azs]
+            VpcId=vpc_id, CidrBlock=blocks[index], AvailabilityZone=zones[index % azs]
         )["Subnet"]["SubnetId"]
         if not private:
             ec2.modify_subnet_attribute(SubnetId=subnet_id, MapPublicIpOnLaunch={"Value": True})
@@ -246,10 +257,20 @@ def build_cloud(
     subnets_per_az: int = 1,
     efs_backup: bool = True,
     memorydb_tls: bool = True,
+    vpc_cidr: str = "10.0.0.0/16",
+    subnet_prefix: int = 24,
 ) -> BuiltCloud:
     cloud_id = new_cloud_id()
     external_id = new_external_id(cloud_id)
-    net = _network(aws("ec2"), cloud_id, azs=azs, subnets_per_az=subnets_per_az, private=private)
+    net = _network(
+        aws("ec2"),
+        cloud_id,
+        azs=azs,
+        subnets_per_az=subnets_per_az,
+        private=private,
+        vpc_cidr=vpc_cidr,
+        subnet_prefix=subnet_prefix,
+    )
     bucket = f"cloudplane-{cloud_id.replace('_', '-')}"
     cp_role, instance_role = _roles(aws("iam"), cloud_id, external_id, bucket)
     _bucket(aws("s3"), bucket, instance_role)
