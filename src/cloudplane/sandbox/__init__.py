@@ -13,13 +13,15 @@ What the extensions change (each module's docstring has the details):
   SubnetGroup,Cluster}; real SubnetRouteTableAssociation and SecurityGroupIngress (physical ids, delete).
 - cfn_getatt: the GetAtt attributes moto lacks (Subnet AvailabilityZone, EFS FileSystemId / Arn, MountTarget
   IpAddress, SecurityGroup VpcId, IGW / RouteTable / VPCEndpoint ids, ...).
-- cfn_delete: delete_stack removes gateways, attachments, route tables, routes and endpoints; deleting a VPC
-  with an attached gateway, a live endpoint or extra security groups fails with DependencyViolation, as does
-  deleting a subnet that still has network interfaces; a non-empty bucket fails with BucketNotEmpty.
+- cfn_delete: delete_stack removes gateways, attachments, route tables, routes and endpoints; a non-empty
+  bucket fails with BucketNotEmpty.
+- ec2_rules: deleting a VPC with an attached gateway, a live endpoint or extra security groups fails with
+  DependencyViolation, as does deleting a subnet that still has network interfaces.
 - cfn_lifecycle: per-resource stack events and statuses, rollback of a failed create (ROLLBACK_COMPLETE),
   DELETE_FAILED that keeps the stack, OnFailure, no lazy re-creation of resources by describe calls.
 - s3_policy: bucket policies with Conditions (e.g. aws:SecureTransport) no longer block object calls.
 - memorydb_api: parameter groups, DescribeParameters, DescribeACLs; CreateCluster validates its references.
+- iam_startup: AWS-managed policies are loaded without costing about a second after every reset.
 - quotas: Service Quotas answer configurable values (vpc and ec2 codes); VPC / IGW limits are enforced.
 
 Test hooks for failure paths:
@@ -55,7 +57,9 @@ def install() -> None:
             cfn_lifecycle,
             cfn_properties,
             cfn_types,
+            ec2_rules,
             fault_injection,
+            iam_startup,
             memorydb_api,
             quotas,
             s3_policy,
@@ -63,9 +67,11 @@ def install() -> None:
 
         for module in (
             _moto_api,
+            iam_startup,
             cfn_intrinsics,
             cfn_getatt,
             cfn_delete,
+            ec2_rules,
             cfn_properties,
             cfn_types,
             cfn_lifecycle,

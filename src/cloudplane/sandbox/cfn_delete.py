@@ -2,8 +2,9 @@
 
 moto cannot delete a stack's internet gateway, gateway attachment, route table, route or VPC endpoint,
 deletes a VPC that still has an attached gateway or an endpoint, and "deletes" a non-empty bucket by doing
-nothing. Here every delete either removes the resource or raises while something still depends on it, so
-the retry-in-passes delete loop (see cfn_lifecycle) converges in any order, as CloudFormation does.
+nothing. Here every delete either removes the resource or raises while something still depends on it (see
+ec2_rules for the EC2 checks), so the retry-in-passes delete loop (cfn_lifecycle) converges in any order, as
+CloudFormation does.
 """
 
 from __future__ import annotations
@@ -11,14 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from moto.cloudformation import parsing
-from moto.ec2.exceptions import DependencyViolationError
-from moto.ec2.models import EC2Backend, ec2_backends
+from moto.ec2.models import ec2_backends
 from moto.iam.models import iam_backends
 from moto.s3.exceptions import BucketNotEmpty
 from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
 
-from ._patching import DELETERS, deleter, is_not_found, wrap_method
+from ._patching import DELETERS, deleter, is_not_found
 
 
 def delete_resource(
@@ -137,32 +137,5 @@ def _delete_role(role: Any, account_id: str, region: str) -> None:
     iam.delete_role(role.name)
 
 
-# --- AWS dependency checks moto skips ---------------------------------------------------------------
-
-
-def _guarded_delete_vpc(orig: Any, self: Any, vpc_id: str) -> Any:
-    busy = any(igw.vpc is not None and igw.vpc.id == vpc_id for igw in list(self.internet_gateways.values()))
-    busy = busy or any(
-        vpce.vpc_id == vpc_id and vpce.state != "deleted" for vpce in list(self.vpc_end_points.values())
-    )
-    busy = busy or any(not group.is_default for group in list(self.groups.get(vpc_id, {}).values()))
-    if busy:
-        raise DependencyViolationError(f"The vpc '{vpc_id}' has dependencies and cannot be deleted.")
-    return orig(self, vpc_id)
-
-
-def _guarded_delete_subnet(orig: Any, self: Any, subnet_id: str) -> Any:
-    if any(getattr(eni.subnet, "id", None) == subnet_id for eni in list(self.enis.values())):
-        raise DependencyViolationError(f"The subnet '{subnet_id}' has dependencies and cannot be deleted.")
-    subnet = orig(self, subnet_id)
-    # AWS drops the subnet's route table association together with the subnet.
-    for route_table in list(self.route_tables.values()):
-        for association_id, target in list(route_table._associations.items()):
-            if target == subnet_id:
-                route_table._associations.pop(association_id, None)
-    return subnet
-
-
 def apply() -> None:
-    wrap_method(EC2Backend, "delete_vpc", _guarded_delete_vpc)
-    wrap_method(EC2Backend, "delete_subnet", _guarded_delete_subnet)
+    """Nothing to patch: the deleters above register themselves on import; cfn_lifecycle calls them."""
