@@ -1,0 +1,211 @@
+"""Stack lifecycle: events, outputs, rollback, delete, and AWS's dependency rules."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from cloudplane.sandbox.server import SandboxServer
+
+from .templates import events, managed_cloud, outputs, ref, stack, subnet, tags, template, vpc
+
+ZONES = ["us-east-1a", "us-east-1b"]
+
+
+def _leftovers(client: Any) -> dict[str, list[str]]:
+    """Everything a managed cloud could leave behind, except the default VPC and its parts."""
+    ec2, efs, iam, mdb = client("ec2"), client("efs"), client("iam"), client("memorydb")
+    vpcs = [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"]]
+    in_vpcs = [{"Name": "vpc-id", "Values": vpcs}] if vpcs else [{"Name": "vpc-id", "Values": ["none"]}]
+    return {
+        "vpcs": vpcs,
+        "subnets": [s["SubnetId"] for s in ec2.describe_subnets(Filters=in_vpcs)["Subnets"]],
+        "igws": [g["InternetGatewayId"] for g in ec2.describe_internet_gateways()["InternetGateways"]],
+        "route_tables": [
+            r["RouteTableId"] for r in ec2.describe_route_tables(Filters=in_vpcs)["RouteTables"]
+        ],
+        "endpoints": [e["VpcEndpointId"] for e in ec2.describe_vpc_endpoints()["VpcEndpoints"]],
+        "groups": [g["GroupId"] for g in ec2.describe_security_groups(Filters=in_vpcs)["SecurityGroups"]],
+        "file_systems": [f["FileSystemId"] for f in efs.describe_file_systems()["FileSystems"]],
+        "roles": [r["RoleName"] for r in iam.list_roles()["Roles"]],
+        "profiles": [p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"]],
+        "clusters": [c["Name"] for c in mdb.describe_clusters()["Clusters"]],
+        "subnet_groups": [
+            g["Name"] for g in mdb.describe_subnet_groups()["SubnetGroups"] if g["Name"] != "default"
+        ],
+        "parameter_groups": [
+            g["Name"]
+            for g in mdb.describe_parameter_groups()["ParameterGroups"]
+            if not g["Name"].startswith("default.")
+        ],
+    }
+
+
+def _nothing_left(client: Any) -> None:
+    assert {kind: ids for kind, ids in _leftovers(client).items() if ids} == {}
+
+
+def test_full_cloud_create_outputs_events_and_delete(client: Any) -> None:
+    cfn, ec2, s3 = client("cloudformation"), client("ec2"), client("s3")
+    body = managed_cloud("c1", ZONES)
+    stack_id = cfn.create_stack(StackName="cloud", TemplateBody=json.dumps(body))["StackId"]
+    described = stack(cfn, "cloud")
+    assert described["StackStatus"] == "CREATE_COMPLETE"
+
+    out = outputs(cfn, "cloud")
+    assert set(out) == set(body["Outputs"])
+    assert all(value and "Fn::" not in value for value in out.values())
+    assert out["Subnet1Zone"] == "us-east-1b" and out["FileSystemId"] == out["FileSystemRef"]
+
+    # One CREATE_IN_PROGRESS and one CREATE_COMPLETE per resource, dependencies first.
+    resource_events = [e for e in events(cfn, "cloud") if e["LogicalResourceId"] != "cloud"]
+    done = [e["LogicalResourceId"] for e in resource_events if e["ResourceStatus"] == "CREATE_COMPLETE"]
+    assert sorted(done) == sorted(body["Resources"])
+    assert done.index("Vpc") < done.index("Subnet0") < done.index("MountTarget0")
+    assert done.index("MemoryDbSubnetGroup") < done.index("MemoryDbCluster")
+    statuses = {
+        r["ResourceStatus"] for r in cfn.describe_stack_resources(StackName="cloud")["StackResources"]
+    }
+    assert statuses == {"CREATE_COMPLETE"}
+    summaries = cfn.list_stack_resources(StackName="cloud")["StackResourceSummaries"]
+    assert len(summaries) == len(body["Resources"]) and all(s["PhysicalResourceId"] for s in summaries)
+
+    # AWS refuses to delete a VPC with an attached gateway or a live endpoint.
+    with pytest.raises(ClientError) as error:
+        ec2.delete_vpc(VpcId=out["VpcId"])
+    assert error.value.response["Error"]["Code"] == "DependencyViolation"
+
+    cfn.delete_stack(StackName="cloud")
+    deleted = cfn.describe_stacks(StackName=stack_id)["Stacks"][0]
+    assert deleted["StackStatus"] == "DELETE_COMPLETE"
+    assert "Outputs" not in deleted  # describing a deleted stack must not re-create its resources
+    _nothing_left(client)
+    # The retained bucket stays, as on AWS.
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["cloudplane-c1"]
+    delete_events = {e["LogicalResourceId"]: e["ResourceStatus"] for e in events(cfn, stack_id)}
+    assert delete_events["Bucket"] == "DELETE_SKIPPED" and delete_events["Vpc"] == "DELETE_COMPLETE"
+
+
+def test_failing_subnet_rolls_the_stack_back(client: Any) -> None:
+    cfn, s3 = client("cloudformation"), client("s3")
+    resources = {
+        "Vpc": vpc("c1"),
+        "Bucket": {
+            "Type": "AWS::S3::Bucket",
+            "DeletionPolicy": "Retain",
+            "Properties": {"BucketName": "kept-c1"},
+        },
+        "Scratch": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "scratch-c1"}},
+        "BadSubnet": {**subnet("c1", "10.99.0.0/24", "us-east-1a"), "DependsOn": ["Bucket", "Scratch"]},
+        "Later": {
+            "Type": "AWS::EC2::InternetGateway",
+            "DependsOn": "BadSubnet",
+            "Properties": {"Tags": tags("c1")},
+        },
+    }
+    stack_id = cfn.create_stack(StackName="bad", TemplateBody=template(resources, {"Vpc": ref("Vpc")}))[
+        "StackId"
+    ]
+    assert stack_id.startswith("arn:aws:cloudformation:")
+
+    described = stack(cfn, "bad")
+    assert described["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert "Outputs" not in described
+    assert "[BadSubnet]" in described["StackStatusReason"]
+    history = events(cfn, "bad")
+    failed = [e for e in history if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert [e["LogicalResourceId"] for e in failed] == ["BadSubnet"]
+    assert "InvalidSubnet.Range" in failed[0]["ResourceStatusReason"]
+    stack_statuses = [e["ResourceStatus"] for e in history if e["LogicalResourceId"] == "bad"]
+    assert stack_statuses == ["CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"]
+    assert not [e for e in history if e["LogicalResourceId"] == "Later"]
+
+    _nothing_left(client)
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["kept-c1"]
+
+    # update is refused, delete works.
+    with pytest.raises(ClientError):
+        cfn.update_stack(StackName="bad", TemplateBody=template(resources))
+    cfn.delete_stack(StackName="bad")
+    assert cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] == "DELETE_COMPLETE"
+    _nothing_left(client)
+
+
+def test_injected_failure_rolls_back_the_full_cloud(
+    client: Any, sandbox: SandboxServer, moto_api: Any
+) -> None:
+    cfn = client("cloudformation")
+    moto_api(
+        "POST", "cloudplane/fail-next", {"ResourceType": "AWS::EFS::FileSystem", "Reason": "EFS is down"}
+    )
+    assert moto_api("GET", "cloudplane/fail-next") == [
+        {"ResourceType": "AWS::EFS::FileSystem", "Reason": "EFS is down"}
+    ]
+
+    cfn.create_stack(StackName="cloud", TemplateBody=json.dumps(managed_cloud("c1", ZONES)))
+    assert stack(cfn, "cloud")["StackStatus"] == "ROLLBACK_COMPLETE"
+    failed = [e for e in events(cfn, "cloud") if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert [(e["LogicalResourceId"], e["ResourceStatusReason"]) for e in failed] == [
+        ("FileSystem", "EFS is down")
+    ]
+    _nothing_left(client)
+    assert moto_api("GET", "cloudplane/fail-next") == []  # rules fire once
+
+    # A rule for a type that is never created is dropped by a reset.
+    sandbox.fail_next("AWS::EC2::Volume")
+    sandbox.reset()
+    assert moto_api("GET", "cloudplane/fail-next") == []
+
+
+def test_on_failure_do_nothing_keeps_the_resources(client: Any, sandbox: SandboxServer) -> None:
+    cfn, ec2 = client("cloudformation"), client("ec2")
+    sandbox.fail_next("AWS::EC2::Subnet", "no subnets today")
+    resources = {"Vpc": vpc("c1"), "Subnet": subnet("c1", "10.0.0.0/20", "us-east-1a")}
+    cfn.create_stack(StackName="keep", TemplateBody=template(resources), OnFailure="DO_NOTHING")
+    assert stack(cfn, "keep")["StackStatus"] == "CREATE_FAILED"
+    assert [v for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"]]
+    cfn.delete_stack(StackName="keep")
+    _nothing_left(client)
+
+
+def test_template_errors_are_refused_up_front(client: Any) -> None:
+    cfn = client("cloudformation")
+    resources = {"Subnet": subnet("c1", "10.0.0.0/20", "us-east-1a", vpc_id="Missing")}
+    with pytest.raises(ClientError) as error:
+        cfn.create_stack(StackName="t", TemplateBody=template(resources))
+    assert error.value.response["Error"]["Code"] == "ValidationError"
+    assert "Missing" in error.value.response["Error"]["Message"]
+    assert cfn.list_stacks()["StackSummaries"] == []
+
+    with pytest.raises(ClientError) as error:
+        cfn.create_stack(
+            StackName="t",
+            TemplateBody=template({"Vpc": vpc("c1")}, {"X": {"Fn::GetAtt": ["Vpc", "NoSuchThing"]}}),
+        )
+    assert error.value.response["Error"]["Code"] == "ValidationError"
+    _nothing_left(client)
+
+
+def test_direct_delete_rules(client: Any) -> None:
+    ec2 = client("ec2")
+    vpc_id = ec2.create_vpc(CidrBlock="10.5.0.0/16")["Vpc"]["VpcId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc_id)
+    with pytest.raises(ClientError) as error:
+        ec2.delete_vpc(VpcId=vpc_id)
+    assert error.value.response["Error"]["Code"] == "DependencyViolation"
+    ec2.detach_internet_gateway(InternetGatewayId=igw, VpcId=vpc_id)
+
+    route_table = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"][
+        0
+    ]
+    endpoint = ec2.create_vpc_endpoint(
+        VpcId=vpc_id, ServiceName="com.amazonaws.us-east-1.s3", RouteTableIds=[route_table["RouteTableId"]]
+    )["VpcEndpoint"]["VpcEndpointId"]
+    with pytest.raises(ClientError):
+        ec2.delete_vpc(VpcId=vpc_id)
+    ec2.delete_vpc_endpoints(VpcEndpointIds=[endpoint])
+    ec2.delete_vpc(VpcId=vpc_id)
