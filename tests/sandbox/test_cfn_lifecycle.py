@@ -209,3 +209,24 @@ def test_direct_delete_rules(client: Any) -> None:
         ec2.delete_vpc(VpcId=vpc_id)
     ec2.delete_vpc_endpoints(VpcEndpointIds=[endpoint])
     ec2.delete_vpc(VpcId=vpc_id)
+
+
+def test_update_keeps_tracking_resources(client: Any) -> None:
+    cfn, ec2 = client("cloudformation"), client("ec2")
+    cfn.create_stack(StackName="u", TemplateBody=template({"Vpc": vpc("c1")}))
+    changed = vpc("c1")
+    changed["Properties"]["Tags"] = tags("c1", "renamed")
+    resources = {"Vpc": changed, "Gateway": {"Type": "AWS::EC2::InternetGateway", "Properties": {}}}
+    cfn.update_stack(StackName="u", TemplateBody=template(resources))
+    assert stack(cfn, "u")["StackStatus"] == "UPDATE_COMPLETE"
+    updates = [(e["LogicalResourceId"], e["ResourceStatus"]) for e in events(cfn, "u")]
+    assert ("Vpc", "UPDATE_COMPLETE") in updates and ("Gateway", "CREATE_COMPLETE") in updates
+    logical_ids = {
+        r["LogicalResourceId"] for r in cfn.describe_stack_resources(StackName="u")["StackResources"]
+    }
+    assert logical_ids == {"Vpc", "Gateway"}
+    created = next(v for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"])
+    assert {"Key": "Name", "Value": "renamed"} in created["Tags"]
+
+    cfn.delete_stack(StackName="u")
+    _nothing_left(client)

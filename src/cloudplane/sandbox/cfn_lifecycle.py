@@ -10,8 +10,10 @@
 - delete_stack that cannot delete a resource leaves the stack in DELETE_FAILED instead of losing its record;
 - Outputs, exports and stack resources never trigger moto's lazy (re-)creation of resources, so describing
   a rolled-back or deleted stack does not bring its resources back.
-Not covered: a failing update_stack still raises to the client (no UPDATE_ROLLBACK_*), and executing a change
-set does not roll back.
+- update_stack emits UPDATE_* resource events, and a resource whose type moto cannot update stays tracked
+  by the stack (moto would drop it and leak it on delete).
+Not covered: a failing update_stack still raises to the client and nothing is rolled back (no
+UPDATE_ROLLBACK_*); executing a change set does not roll back either.
 """
 
 from __future__ import annotations
@@ -181,6 +183,38 @@ def parse_and_create_resource(
     _emit(resources_map, logical_id, resource_type, "CREATE_COMPLETE", physical_id=_physical_id(resource))
     _created(resources_map).append(logical_id)
     return resource
+
+
+def _update_resource(
+    logical_id: str, resource_json: dict[str, Any], resources_map: Any, account_id: str, region_name: str
+) -> Any:
+    """Wraps moto's parse_and_update_resource: events, and a type without an update keeps its resource."""
+    resource_type = resource_json["Type"]
+    previous = resources_map._parsed_resources.get(logical_id)
+    physical_id = _physical_id(previous)
+    _emit(resources_map, logical_id, resource_type, "UPDATE_IN_PROGRESS", physical_id)
+    try:
+        updated = original(parsing, "parse_and_update_resource")(
+            logical_id, resource_json, resources_map, account_id, region_name
+        )
+    except Exception as exc:
+        _emit(resources_map, logical_id, resource_type, "UPDATE_FAILED", physical_id, failure_reason(exc))
+        raise
+    if updated is None and previous is not None:
+        # moto answers None for types it cannot update, which would drop the resource from the stack (and
+        # leak it on delete): keep the existing one and apply what our hooks know how to change in place.
+        updated = previous
+        try:
+            parsed = parsing.parse_resource_and_generate_name(logical_id, resource_json, resources_map)
+            if parsed is not None:
+                _run_post_create(
+                    resource_type, updated, parsed[1].get("Properties") or {}, account_id, region_name
+                )
+        except Exception as exc:
+            _emit(resources_map, logical_id, resource_type, "UPDATE_FAILED", physical_id, failure_reason(exc))
+            raise
+    _emit(resources_map, logical_id, resource_type, "UPDATE_COMPLETE", _physical_id(updated))
+    return updated
 
 
 def _is_template_error(exc: BaseException) -> bool:
@@ -494,6 +528,7 @@ def _list_stack_resources(self: Any) -> ActionResult:
 
 def apply() -> None:
     patch_attr(parsing, "parse_and_create_resource", parse_and_create_resource)
+    patch_attr(parsing, "parse_and_update_resource", _update_resource)
     wrap_method(parsing.ResourceMap, "load", _load)
     patch_attr(parsing.ResourceMap, "delete", _resource_map_delete)
     wrap_method(parsing.ResourceMap, "_delete_resource", _delete_resource)
