@@ -208,6 +208,15 @@ def test_direct_delete_rules(client: Any) -> None:
     with pytest.raises(ClientError):
         ec2.delete_vpc(VpcId=vpc_id)
     ec2.delete_vpc_endpoints(VpcEndpointIds=[endpoint])
+
+    # A subnet with a running instance cannot go; once the instance is terminated it can.
+    subnet_id = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.5.0.0/24")["Subnet"]["SubnetId"]
+    instance = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1, SubnetId=subnet_id)
+    with pytest.raises(ClientError) as error:
+        ec2.delete_subnet(SubnetId=subnet_id)
+    assert error.value.response["Error"]["Code"] == "DependencyViolation"
+    ec2.terminate_instances(InstanceIds=[instance["Instances"][0]["InstanceId"]])
+    ec2.delete_subnet(SubnetId=subnet_id)
     ec2.delete_vpc(VpcId=vpc_id)
 
 

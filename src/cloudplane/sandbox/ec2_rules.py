@@ -28,8 +28,15 @@ def _guarded_delete_vpc(orig: Any, self: Any, vpc_id: str) -> Any:
     return orig(self, vpc_id)
 
 
+def _in_use(eni: Any) -> bool:
+    # moto keeps a terminated instance's primary interface, which AWS deletes with the instance.
+    instance = getattr(eni, "instance", None)
+    return instance is None or getattr(instance, "state", "") != "terminated"
+
+
 def _guarded_delete_subnet(orig: Any, self: Any, subnet_id: str) -> Any:
-    if any(getattr(eni.subnet, "id", None) == subnet_id for eni in list(self.enis.values())):
+    enis = list(self.enis.values())
+    if any(getattr(eni.subnet, "id", None) == subnet_id and _in_use(eni) for eni in enis):
         raise DependencyViolationError(f"The subnet '{subnet_id}' has dependencies and cannot be deleted.")
     subnet = orig(self, subnet_id)
     # AWS drops the subnet's route table association together with the subnet.
