@@ -166,3 +166,27 @@ def test_security_group_rules(client: Any) -> None:
     assert not ec2.describe_security_groups(Filters=[{"Name": "group-id", "Values": [out["GroupId"]]}])[
         "SecurityGroups"
     ]
+
+
+def test_yaml_template_with_short_form_functions(client: Any) -> None:
+    cfn = client("cloudformation")
+    body = """
+Resources:
+  Vpc:
+    Type: AWS::EC2::VPC
+    Properties:
+      CidrBlock: 10.0.0.0/16
+  Subnet:
+    Type: AWS::EC2::Subnet
+    Properties:
+      VpcId: !Ref Vpc
+      CidrBlock: 10.0.0.0/20
+      AvailabilityZone: !Select [1, !GetAZs ""]
+Outputs:
+  Zone:
+    Value: !GetAtt Subnet.AvailabilityZone
+  Cidr:
+    Value: {"Fn::GetAtt": "Vpc.CidrBlock"}
+"""
+    cfn.create_stack(StackName="yaml", TemplateBody=body)
+    assert outputs(cfn, "yaml") == {"Zone": "us-east-1b", "Cidr": "10.0.0.0/16"}

@@ -21,7 +21,15 @@ from ._patching import original, patch_attr
 Getter = Callable[[Any], Any]
 
 ATTRIBUTES: dict[type, dict[str, Getter]] = {
-    VPC: {"VpcId": lambda vpc: vpc.id, "Ipv6CidrBlocks": lambda vpc: []},
+    VPC: {
+        "VpcId": lambda vpc: vpc.id,
+        "CidrBlock": lambda vpc: vpc.cidr_block,
+        "CidrBlockAssociations": lambda vpc: [a["association_id"] for a in vpc.cidr_block_association_set],
+        "DefaultSecurityGroup": lambda vpc: vpc.ec2_backend.get_default_security_group(vpc.id).id,
+        "Ipv6CidrBlocks": lambda vpc: [
+            a["cidr_block"] for a in vpc.get_cidr_block_association_set(ipv6=True)
+        ],
+    },
     Subnet: {
         "AvailabilityZone": lambda subnet: subnet.availability_zone,
         "AvailabilityZoneId": lambda subnet: subnet.availability_zone_id,

@@ -1,4 +1,5 @@
-"""Intrinsic functions moto resolves wrongly: `Fn::GetAZs` (always us-east-1a..d in moto) and `Fn::Cidr` (HTTP 500).
+"""Intrinsic functions moto resolves wrongly: `Fn::GetAZs` (always us-east-1a..d in moto), `Fn::Cidr` (HTTP 500),
+and `Fn::GetAtt` written as "Resource.Attribute" or with a dotted attribute (YAML `!GetAtt Cluster.Endpoint.Address`).
 
 moto's `clean_json` recurses through its module-global name, so replacing `parsing.clean_json` makes the
 wrapper see every node of every template.
@@ -11,6 +12,7 @@ from typing import Any
 
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import ValidationError
+from moto.cloudformation.models import Stack
 from moto.ec2.models import ec2_backends
 
 from ._patching import original, patch_attr
@@ -41,6 +43,26 @@ def cidr(ip_block: str, count: int, cidr_bits: int) -> list[str]:
     return subnets
 
 
+def normalize_getatt(node: Any) -> Any:
+    """Rewrite every Fn::GetAtt into moto's [resource, attribute] form, in place."""
+    if isinstance(node, dict):
+        value = node.get("Fn::GetAtt")
+        if isinstance(value, str) and "." in value:
+            node["Fn::GetAtt"] = value.split(".", 1)
+        elif isinstance(value, list) and len(value) > 2 and all(isinstance(part, str) for part in value):
+            node["Fn::GetAtt"] = [value[0], ".".join(value[1:])]
+        for child in node.values():
+            normalize_getatt(child)
+    elif isinstance(node, list):
+        for child in node:
+            normalize_getatt(child)
+    return node
+
+
+def _parse_template(template: str) -> Any:
+    return normalize_getatt(_ORIGINAL_PARSE_TEMPLATE(template))
+
+
 def _clean_json(resource_json: Any, resources_map: Any) -> Any:
     if isinstance(resource_json, dict) and len(resource_json) == 1:
         if "Fn::GetAZs" in resource_json:
@@ -53,7 +75,9 @@ def _clean_json(resource_json: Any, resources_map: Any) -> Any:
 
 
 _ORIGINAL_CLEAN_JSON = original(parsing, "clean_json")
+_ORIGINAL_PARSE_TEMPLATE = original(Stack, "parse_template").__func__
 
 
 def apply() -> None:
     patch_attr(parsing, "clean_json", _clean_json)
+    patch_attr(Stack, "parse_template", staticmethod(_parse_template))
