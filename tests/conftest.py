@@ -5,6 +5,7 @@ Every test starts from a reset sandbox and an empty CLOUDPLANE_HOME, so tests ne
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -31,6 +32,7 @@ _AWS_ENV = {
 
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[SandboxServer]:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per sandbox request is noise
     server = start_threaded()
     saved = {key: os.environ.get(key) for key in [*_AWS_ENV, "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"]}
     os.environ.update(_AWS_ENV)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cloudplane.clouds import setup as setup_module
+from cloudplane.clouds import setup as setup_flow
 from tests.helpers import cloudplane
 from tests.leftovers import tagged_resources
 
@@ -99,7 +99,7 @@ def test_full_network_quota_refuses_setup_before_creating_anything(
     run = cloudplane(*SETUP, "--name", "demo")
     assert run.exit_code == 1
     assert "nothing was created" in run.stderr
-    assert what in run.stderr and "quota" in run.stderr.lower()
+    assert what.lower() in run.stderr.lower() and "quota" in run.stderr.lower()
     assert nothing_created(aws)
 
 
@@ -141,7 +141,7 @@ def test_interrupted_while_the_stack_builds_resumes_with_the_same_cloud_and_stac
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(setup_module, "wait_until_settled", interrupt)
+        patch.setattr(setup_flow, "wait_until_settled", interrupt)
         first = cloudplane(*SETUP, "--name", "demo")
     assert first.exit_code == 130
     assert "Re-run the same command" in first.stderr
@@ -164,7 +164,7 @@ def test_interrupted_before_the_stack_exists_resumes_with_the_same_cloud(
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(setup_module, "_create_or_attach_stack", interrupt)
+        patch.setattr(setup_flow, "_create_or_attach_stack", interrupt)
         assert cloudplane(*SETUP, "--name", "demo").exit_code == 130
     assert stacks(aws) == []
     cloud = cloudplane("cloud", "get", "--name", "demo", "--output", "json").json()
@@ -180,7 +180,7 @@ def test_resuming_with_other_options_is_refused(
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(setup_module, "_create_or_attach_stack", interrupt)
+        patch.setattr(setup_flow, "_create_or_attach_stack", interrupt)
         assert cloudplane(*SETUP, "--name", "demo").exit_code == 130
     run = cloudplane(*SETUP, "--name", "demo", "--shared-storage", "object-storage")
     assert run.exit_code == 2
@@ -194,7 +194,7 @@ def test_delete_of_a_failed_cloud_cleans_up_and_forgets_it(
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(setup_module, "wait_until_settled", interrupt)
+        patch.setattr(setup_flow, "wait_until_settled", interrupt)
         assert cloudplane(*SETUP, "--name", "demo").exit_code == 130
     cloud = cloudplane("cloud", "get", "--name", "demo", "--output", "json").json()
     run = cloudplane("cloud", "delete", "--name", "demo", "--yes", "--delete-bucket")

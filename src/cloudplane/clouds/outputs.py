@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from cloudplane.cloud import CloudResources
+
 
 def _split(value: str | None) -> list[str]:
     return [part for part in (value or "").split(",") if part]
 
 
 def resources_from_outputs(outputs: dict[str, str], stack_id: str) -> dict[str, Any]:
-    return {
+    """Every resource key, absent ones (and empty lists) as null."""
+    found = {
         "vpc_id": outputs.get("VpcId"),
         "subnet_ids": _split(outputs.get("SubnetIds")),
         "security_group_ids": _split(outputs.get("SecurityGroupId")),
@@ -22,3 +25,4 @@ def resources_from_outputs(outputs: dict[str, str], stack_id: str) -> dict[str, 
         "memorydb_cluster_id": outputs.get("MemoryDbClusterName"),
         "cloudformation_stack_id": stack_id,
     }
+    return CloudResources.from_dict(found).to_dict()
