@@ -3,49 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
 
-from cloudplane.sandbox.server import SandboxServer, start_threaded
+from cloudplane.sandbox.server import SandboxServer
 
 REGION = "us-east-1"
-_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_MAX_ATTEMPTS": "1",
-    "AWS_CONFIG_FILE": "/dev/null",
-    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
-
-
-@pytest.fixture(scope="session")
-def sandbox_server() -> Iterator[SandboxServer]:
-    saved = {key: os.environ.get(key) for key in [*_ENV, "AWS_SESSION_TOKEN"]}
-    os.environ.update(_ENV)
-    os.environ.pop("AWS_SESSION_TOKEN", None)
-    server = start_threaded()
-    # Pay EC2's one-off start-up cost outside the timed tests.
-    boto3.client("ec2", region_name=REGION, endpoint_url=server.url).describe_vpcs()
-    yield server
-    server.stop()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
 
 
 @pytest.fixture
-def sandbox(sandbox_server: SandboxServer) -> SandboxServer:
-    sandbox_server.reset()
-    return sandbox_server
+def sandbox(sandbox: SandboxServer) -> SandboxServer:
+    """The session's sandbox (tests/conftest.py), reset before each test."""
+    sandbox.reset()
+    return sandbox
 
 
 @pytest.fixture
