@@ -89,9 +89,12 @@ class VerifyContext:
             return items
         return list(getattr(client, operation)(**kwargs).get(key, []))
 
-    def _ec2_filtered(self, kind: str, name: str, values: Iterable[str]) -> list[Item]:
+    def _ec2_filtered(self, kind: str, name: str, values: Iterable[str | None]) -> list[Item]:
+        wanted = sorted(v for v in values if v)
+        if not wanted:
+            return []
         operation, key, _, _ = _EC2_KINDS[kind]
-        return self._describe("ec2", operation, key, Filters=[{"Name": name, "Values": sorted(values)}])
+        return self._describe("ec2", operation, key, Filters=[{"Name": name, "Values": wanted}])
 
     # -- account -----------------------------------------------------------------------------
 
@@ -408,6 +411,9 @@ class VerifyContext:
     # -- CloudFormation ----------------------------------------------------------------------
 
     def stack(self) -> Item | None:
+        if not self.res.cloudformation_stack_id:
+            return None
+
         def fetch() -> Item | None:
             try:
                 answer = self.aws.client("cloudformation").describe_stacks(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from cloudplane.aws import policies
 from cloudplane.aws.errors import error_message, is_access_denied
@@ -116,12 +116,17 @@ def bucket_public_access(ctx: VerifyContext) -> Iterator[Outcome]:
     bucket = _bucket(ctx)
     block = ctx.bucket_public_access_block() or {}
     open_flags = [flag for flag in _PAB_FLAGS if not block.get(flag)]
+    unread = ""
     if open_flags:
-        account = ctx.account_public_access_block() or {}
-        open_flags = [flag for flag in open_flags if not account.get(flag)]
+        # The account-wide setting may block what the bucket's own does not.
+        try:
+            account = ctx.account_public_access_block() or {}
+            open_flags = [flag for flag in open_flags if not account.get(flag)]
+        except (ClientError, BotoCoreError) as exc:
+            unread = f" (the account-wide setting could not be read: {error_message(exc)})"
     if open_flags:
         yield fail(
-            f"Bucket {bucket} does not fully block public access ({', '.join(open_flags)} off).",
+            f"Bucket {bucket} does not fully block public access ({', '.join(open_flags)} off){unread}.",
             bucket,
             f"aws s3api put-public-access-block --bucket {bucket} --public-access-block-configuration "
             + ",".join(f"{flag}=true" for flag in _PAB_FLAGS),
