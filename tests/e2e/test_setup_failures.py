@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -103,19 +101,21 @@ def test_full_network_quota_refuses_setup_before_creating_anything(
     assert nothing_created(aws)
 
 
-def _fail_next(sandbox_url: str, resource_type: str, reason: str) -> None:
-    body = json.dumps({"ResourceType": resource_type, "Reason": reason}).encode()
-    request = urllib.request.Request(
-        f"{sandbox_url}/moto-api/cloudplane/fail-next",
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    urllib.request.urlopen(request).read()
+def interrupted_setup(monkeypatch: pytest.MonkeyPatch, step: str) -> Any:
+    """Run setup as if the user pressed Ctrl-C during `step` of the setup flow."""
+
+    def interrupt(*_: Any, **__: Any) -> Any:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(setup_flow, step, interrupt)
+        run = cloudplane(*SETUP, "--name", "demo")
+    assert run.exit_code == 130
+    return run
 
 
 def test_a_failing_resource_rolls_back_and_leaves_nothing(aws: Callable[..., Any], aws_env: Any) -> None:
-    _fail_next(aws_env.url, "AWS::EFS::FileSystem", "Mount of disbelief: throughput quota reached")
+    aws_env.fail_next("AWS::EFS::FileSystem", "Mount of disbelief: throughput quota reached")
     run = cloudplane(*SETUP, "--name", "demo")
     assert run.exit_code == 1
     assert "FileSystem (AWS::EFS::FileSystem): Mount of disbelief: throughput quota reached" in run.stderr
@@ -137,13 +137,7 @@ def test_a_failing_resource_rolls_back_and_leaves_nothing(aws: Callable[..., Any
 def test_interrupted_while_the_stack_builds_resumes_with_the_same_cloud_and_stack(
     aws: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def interrupt(*_: Any, **__: Any) -> Any:
-        raise KeyboardInterrupt
-
-    with monkeypatch.context() as patch:
-        patch.setattr(setup_flow, "wait_until_settled", interrupt)
-        first = cloudplane(*SETUP, "--name", "demo")
-    assert first.exit_code == 130
+    first = interrupted_setup(monkeypatch, "wait_until_settled")
     assert "Re-run the same command" in first.stderr
     cloud = cloudplane("cloud", "get", "--name", "demo", "--output", "json").json()
     assert cloud["state"] == "creating"
@@ -160,12 +154,7 @@ def test_interrupted_while_the_stack_builds_resumes_with_the_same_cloud_and_stac
 def test_interrupted_before_the_stack_exists_resumes_with_the_same_cloud(
     aws: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def interrupt(*_: Any, **__: Any) -> Any:
-        raise KeyboardInterrupt
-
-    with monkeypatch.context() as patch:
-        patch.setattr(setup_flow, "_create_or_attach_stack", interrupt)
-        assert cloudplane(*SETUP, "--name", "demo").exit_code == 130
+    interrupted_setup(monkeypatch, "_create_or_attach_stack")
     assert stacks(aws) == []
     cloud = cloudplane("cloud", "get", "--name", "demo", "--output", "json").json()
     assert cloudplane(*SETUP, "--name", "demo").exit_code == 0
@@ -176,12 +165,7 @@ def test_interrupted_before_the_stack_exists_resumes_with_the_same_cloud(
 def test_resuming_with_other_options_is_refused(
     aws: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def interrupt(*_: Any, **__: Any) -> Any:
-        raise KeyboardInterrupt
-
-    with monkeypatch.context() as patch:
-        patch.setattr(setup_flow, "_create_or_attach_stack", interrupt)
-        assert cloudplane(*SETUP, "--name", "demo").exit_code == 130
+    interrupted_setup(monkeypatch, "_create_or_attach_stack")
     run = cloudplane(*SETUP, "--name", "demo", "--shared-storage", "object-storage")
     assert run.exit_code == 2
     assert "unfinished setup" in run.stderr
@@ -190,12 +174,7 @@ def test_resuming_with_other_options_is_refused(
 def test_delete_of_a_failed_cloud_cleans_up_and_forgets_it(
     aws: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def interrupt(*_: Any, **__: Any) -> Any:
-        raise KeyboardInterrupt
-
-    with monkeypatch.context() as patch:
-        patch.setattr(setup_flow, "wait_until_settled", interrupt)
-        assert cloudplane(*SETUP, "--name", "demo").exit_code == 130
+    interrupted_setup(monkeypatch, "wait_until_settled")
     cloud = cloudplane("cloud", "get", "--name", "demo", "--output", "json").json()
     run = cloudplane("cloud", "delete", "--name", "demo", "--yes", "--delete-bucket")
     assert run.exit_code == 0, run.stderr
