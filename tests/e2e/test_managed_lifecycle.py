@@ -81,6 +81,7 @@ def test_setup_verify_delete_leaves_only_the_bucket(aws: Callable[..., Any], fla
     deleted = cloudplane("cloud", "delete", "--name", "demo", "--yes")
     assert deleted.exit_code == 0, deleted.stderr
     assert resources["s3_bucket_id"] in deleted.stderr and "kept" in deleted.stderr
+    assert f"cloudplane cloud delete-bucket {resources['s3_bucket_id']}" in deleted.stderr
     assert tagged_resources(aws, cloud["id"]) == {"bucket": [resources["s3_bucket_id"]]}
     assert cloudplane("cloud", "list", "--output", "json").json() == {"clouds": []}
 
@@ -129,3 +130,41 @@ def test_verify_fails_with_exit_1_and_stores_the_report_when_a_route_is_gone(aws
     assert {f["resource_id"] for f in failed} == set(cloud["resources"]["subnet_ids"])
     stored = cloudplane("cloud", "get", "--name", "demo", "--output", "json").json()
     assert stored["last_verification"]["passed"] is False
+
+
+def test_kept_bucket_is_removed_later_with_every_version(aws: Callable[..., Any]) -> None:
+    setup_cloud("demo", "--shared-storage", "object-storage")
+    cloud = cloudplane("cloud", "get", "--name", "demo", "--output", "json").json()
+    bucket = cloud["resources"]["s3_bucket_id"]
+    s3 = aws("s3")
+    for body in (b"v1", b"v2"):
+        s3.put_object(Bucket=bucket, Key="checkpoints/model.pt", Body=body)
+    assert cloudplane("cloud", "delete", "--name", "demo", "--yes").exit_code == 0
+    assert len(s3.list_object_versions(Bucket=bucket)["Versions"]) == 2
+
+    removed = cloudplane("cloud", "delete-bucket", bucket, "--region", "us-west-2", "--yes")
+    assert removed.exit_code == 0, removed.stderr
+    assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert tagged_resources(aws, cloud["id"]) == {}
+
+
+def test_delete_bucket_refuses_buckets_cloudplane_did_not_make(aws: Callable[..., Any]) -> None:
+    s3 = aws("s3")
+    s3.create_bucket(
+        Bucket="someone-elses-data", CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
+    )
+    refused = cloudplane("cloud", "delete-bucket", "someone-elses-data", "--region", "us-west-2", "--yes")
+    assert refused.exit_code == 2
+    assert "cloudplane only deletes its own buckets" in refused.stderr
+    assert "someone-elses-data" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    missing = cloudplane("cloud", "delete-bucket", "no-such-bucket-here", "--region", "us-west-2", "--yes")
+    assert missing.exit_code == 2 and "no bucket named" in missing.stderr
+
+
+def test_delete_with_delete_bucket_removes_the_data_too(aws: Callable[..., Any]) -> None:
+    setup_cloud("demo", "--shared-storage", "object-storage")
+    cloud = cloudplane("cloud", "get", "--name", "demo", "--output", "json").json()
+    aws("s3").put_object(Bucket=cloud["resources"]["s3_bucket_id"], Key="logs/a.txt", Body=b"x")
+    run = cloudplane("cloud", "delete", "--name", "demo", "--yes", "--delete-bucket")
+    assert run.exit_code == 0, run.stderr
+    assert tagged_resources(aws, cloud["id"]) == {}

@@ -244,3 +244,19 @@ def delete(name: str | None, cloud_id: str | None, yes: bool, delete_bucket: boo
         )
         delete_cloud(record, client=client, console=console, delete_bucket=delete_bucket)
     return 0
+
+
+@cloud.command(name="delete-bucket")
+@click.argument("bucket")
+@click.option("--region", default="us-west-2", show_default=True, help="Region of the bucket.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+def delete_bucket(bucket: str, region: str, yes: bool) -> int:
+    """Empty (every object version) and delete a bucket a deleted managed cloud kept."""
+    from cloudplane.aws.regions import check_region_name
+    from cloudplane.clouds.delete import delete_cloud_bucket
+    from cloudplane.console import Console, confirm
+
+    check_region_name(region)
+    confirm(f"Delete bucket {bucket} and all the data in it, every version? This cannot be undone.", yes)
+    delete_cloud_bucket(bucket, region, console=Console())
+    return 0

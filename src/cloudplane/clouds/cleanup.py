@@ -9,6 +9,7 @@ from cloudplane.aws.session import AwsClients
 from cloudplane.aws.stacks import StackState, StackWatcher, console_url, wait_until_settled
 from cloudplane.console import Console
 from cloudplane.errors import OperationFailed
+from cloudplane.naming import TAG_KEY
 
 DELETE_TIMEOUT = 60 * 60.0
 
@@ -57,6 +58,17 @@ def empty_and_delete_bucket(aws: AwsClients, bucket: str) -> bool:
             return False
         raise
     return True
+
+
+def bucket_cloud_id(aws: AwsClients, bucket: str) -> str | None:
+    """The cloud id the bucket is tagged with, or None when it carries no cloudplane tag."""
+    try:
+        tags = aws.client("s3").get_bucket_tagging(Bucket=bucket).get("TagSet", [])
+    except Exception as exc:
+        if error_code(exc) == "NoSuchTagSet":
+            return None
+        raise
+    return next((t["Value"] for t in tags if t["Key"] == TAG_KEY), None)
 
 
 def bucket_exists(aws: AwsClients, bucket: str) -> bool:

@@ -11,6 +11,7 @@ from cloudplane.cloud import MANAGED
 from cloudplane.clouds import cleanup
 from cloudplane.clouds.identity import caller_identity
 from cloudplane.console import Console
+from cloudplane.errors import InputError, NotFound
 
 
 def delete_managed_resources(
@@ -39,9 +40,9 @@ def delete_managed_resources(
             console.info(f"Deleted bucket {bucket} and every object version in it.")
     elif cleanup.bucket_exists(aws, bucket):
         console.warn(
-            f"The bucket {bucket} and its data were kept on purpose. When you no longer need them, empty the "
-            f"bucket (every version) and delete it in the S3 console: "
-            f"https://s3.console.aws.amazon.com/s3/buckets/{bucket}"
+            f"The bucket {bucket} and its data were kept on purpose. When you no longer need them, remove the "
+            f"bucket with every object version in it: "
+            f"cloudplane cloud delete-bucket {bucket} --region {cloud['region']}"
         )
 
 
@@ -52,3 +53,18 @@ def delete_cloud(
         delete_managed_resources(cloud, client=client, console=console, delete_bucket=delete_bucket)
     client.delete_cloud(cloud["id"])
     console.success(f"Deleted cloud {cloud['name']} ({cloud['id']}).")
+
+
+def delete_cloud_bucket(bucket: str, region: str, *, console: Console) -> None:
+    """Remove a bucket a managed cloud left behind; refuses buckets cloudplane did not make."""
+    aws = AwsClients(region)
+    caller_identity(aws)
+    if not cleanup.bucket_exists(aws, bucket):
+        raise NotFound(f"no bucket named {bucket!r} in this account")
+    owner = cleanup.bucket_cloud_id(aws, bucket)
+    if owner is None:
+        raise InputError(
+            f"bucket {bucket} carries no {naming.TAG_KEY} tag; cloudplane only deletes its own buckets"
+        )
+    cleanup.empty_and_delete_bucket(aws, bucket)
+    console.success(f"Deleted bucket {bucket} of cloud {owner} and every object version in it.")

@@ -46,12 +46,27 @@ def run_verification(
     return verify_cloud(spec, aws, strict=strict, on_progress=lambda event: _show_progress(console, event))
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _open_notes(report: Report, group: str) -> str:
+    """' (1 warning, 2 notes)' for the findings of a group that did not pass but do not fail it."""
+    open_ = [
+        f for f in report.findings if f.resource == group and not f.passed and not f.fails(report.strict)
+    ]
+    warnings = sum(1 for f in open_ if f.severity == "warning")
+    notes = len(open_) - warnings
+    parts = [_plural(n, word) for n, word in ((warnings, "warning"), (notes, "note")) if n]
+    return f" ({', '.join(parts)})" if parts else ""
+
+
 def render_report(report: Report, console: Console) -> None:
     """The per-resource summary, then every finding that did not pass, with how to fix it."""
     name = report.cloud.get("name", "")
     lines = [f"Verification result for cloud {name} ({report.cloud.get('id', '')}):"]
     for group, ok in report.groups().items():
-        lines.append(f"  {group}: {'PASSED' if ok else 'FAILED'}")
+        lines.append(f"  {group}: {'PASSED' if ok else 'FAILED'}{_open_notes(report, group)}")
     open_findings = [f for f in report.findings if not f.passed]
     if open_findings:
         lines.append("Findings:")
