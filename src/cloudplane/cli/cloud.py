@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from typing import Any
 
 import click
@@ -44,9 +46,29 @@ def _cloud_options(func: Any) -> Any:
     return click.option("--name", "-n", metavar="NAME", help="The cloud's name.")(func)
 
 
-@click.group()
+# Commands that live in modules of their own, imported only when run (or when help lists them).
+_COMMAND_MODULES = {
+    "register": "cloudplane.cli.cloud_register",
+    "edit": "cloudplane.cli.cloud_edit",
+    "template": "cloudplane.cli.cloud_template",
+}
+
+
+class _CloudGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        present = [name for name, module in _COMMAND_MODULES.items() if importlib.util.find_spec(module)]
+        return sorted([*super().list_commands(ctx), *present])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        module = _COMMAND_MODULES.get(name)
+        if module and importlib.util.find_spec(module):
+            return getattr(importlib.import_module(module), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_CloudGroup)
 def cloud() -> None:
-    """Set up, verify and manage clouds."""
+    """Set up, register, verify and manage clouds."""
 
 
 @cloud.command()
