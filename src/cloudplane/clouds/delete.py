@@ -46,12 +46,37 @@ def delete_managed_resources(
         )
 
 
+def explain_what_stays(cloud: dict[str, Any], console: Console) -> None:
+    """A customer-defined cloud's resources are the customer's: say which stay and how to end our access."""
+    resources = {k: v for k, v in (cloud.get("resources") or {}).items() if v}
+    console.info("None of your AWS resources were touched; these stay in your account:")
+    for key, value in resources.items():
+        console.info(f"  {key}: {', '.join(value) if isinstance(value, list) else value}")
+    role_arn = resources.get("controlplane_role_arn")
+    if role_arn:
+        role = role_arn.rsplit("/", 1)[-1]
+        principal = (cloud.get("options") or {}).get("controlplane_principal", "the control plane's principal")
+        console.warn(
+            f"The control plane can still assume {role_arn} until you revoke it: remove the statement trusting "
+            f"{principal} (External ID {cloud['external_id']}) from the role's trust relationship "
+            f"(IAM console > Roles > {role} > Trust relationships), or delete the role "
+            f"(aws iam delete-role --role-name {role}, after removing its policies)."
+        )
+
+
 def delete_cloud(
     cloud: dict[str, Any], *, client: Any, console: Console, delete_bucket: bool = False
 ) -> None:
-    if cloud["deployment"] == MANAGED:
+    managed = cloud["deployment"] == MANAGED
+    if not managed and delete_bucket:
+        raise InputError(
+            f"cloud {cloud['name']} is customer-defined: its bucket is yours and cloudplane never deletes it"
+        )
+    if managed:
         delete_managed_resources(cloud, client=client, console=console, delete_bucket=delete_bucket)
     client.delete_cloud(cloud["id"])
+    if not managed:
+        explain_what_stays(cloud, console)
     console.success(f"Deleted cloud {cloud['name']} ({cloud['id']}).")
 
 

@@ -1,0 +1,64 @@
+"""`cloudplane cloud edit`: change the resources of a customer-defined cloud."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+
+@click.command()
+@click.argument("cloud_name", required=False, metavar="[NAME]")
+@click.option(
+    "--name", "-n", "name_option", metavar="NAME", help="The cloud's name (or give it as argument)."
+)
+@click.option("--id", "--cloud-id", "cloud_id", metavar="CLOUD_ID", help="The cloud's id (cld_...).")
+@click.option("--aws-s3-id", help="The new bucket.")
+@click.option("--aws-efs-id", help="The new EFS file system, or 'none' to go without one.")
+@click.option(
+    "--aws-efs-mount-target-ip", help="The mount target address to use (it must belong to the EFS)."
+)
+@click.option("--memorydb-cluster-id", help="The new MemoryDB cluster, or 'none' to go without one.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+def edit(
+    cloud_name: str | None,
+    name_option: str | None,
+    cloud_id: str | None,
+    aws_s3_id: str | None,
+    aws_efs_id: str | None,
+    aws_efs_mount_target_ip: str | None,
+    memorydb_cluster_id: str | None,
+    yes: bool,
+) -> int:
+    """Point a customer-defined cloud at other resources, verified before it changes."""
+    from cloudplane.clouds.edit import EditRequest
+    from cloudplane.errors import InputError
+
+    if cloud_name and name_option and cloud_name != name_option:
+        raise InputError(f"two names given: {cloud_name!r} and --name {name_option!r}")
+    request = EditRequest(aws_s3_id, aws_efs_id, aws_efs_mount_target_ip, memorydb_cluster_id)
+    request.validate()
+
+    from cloudplane.cli.cloud import _client, _select
+    from cloudplane.clouds.edit import edit_cloud
+    from cloudplane.clouds.verification import render_report, run_verification
+    from cloudplane.console import Console, confirm
+
+    console = Console()
+
+    def verify(cloud: dict[str, Any], aws: Any) -> Any:
+        report = run_verification(cloud, console=console, aws=aws)
+        render_report(report, console)
+        return report
+
+    with _client() as client:
+        cloud = _select(client, cloud_name or name_option, cloud_id)
+        edit_cloud(
+            cloud,
+            request,
+            client=client,
+            console=console,
+            verify=verify,
+            confirm_edit=lambda question: confirm(question, yes),
+        )
+    return 0

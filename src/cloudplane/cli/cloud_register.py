@@ -1,0 +1,110 @@
+"""`cloudplane cloud register`: a cloud made of resources you created yourself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+
+@click.command()
+@click.option("--name", "-n", required=True, help="Name of the new cloud.")
+@click.option(
+    "--provider", type=click.Choice(["aws"]), default="aws", show_default=True, help="Cloud provider."
+)
+@click.option("--region", default="us-west-2", show_default=True, help="AWS region of the resources.")
+@click.option("--vpc-id", required=True, help="The VPC (vpc-...).")
+@click.option("--subnet-ids", required=True, help="Comma-separated subnets in at least two zones.")
+@click.option("--security-group-ids", required=True, help="Comma-separated security groups.")
+@click.option("--s3-bucket-id", required=True, help="Bucket name, s3://name or arn:aws:s3:::name.")
+@click.option(
+    "--efs-id",
+    help="EFS file system (fs-...). Leave it out to go without workspaces: they need shared storage.",
+)
+@click.option(
+    "--controlplane-iam-role-id",
+    "--anyscale-iam-role-id",
+    "controlplane_role",
+    required=True,
+    help="ARN of the cross-account role the control plane assumes.",
+)
+@click.option(
+    "--instance-iam-role-id", "instance_role", required=True, help="ARN of the cluster nodes' role."
+)
+@click.option("--memorydb-cluster-id", help="MemoryDB cluster name, for head-node fault tolerance.")
+@click.option(
+    "--private-network", is_flag=True, help="Clusters use private subnets with NAT egress (no public IPs)."
+)
+@click.option(
+    "--external-id",
+    help="The External ID the role's trust policy already requires; without it, register adds a new one.",
+)
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation after warnings.")
+@click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def register(
+    name: str,
+    provider: str,
+    region: str,
+    vpc_id: str,
+    subnet_ids: str,
+    security_group_ids: str,
+    s3_bucket_id: str,
+    efs_id: str | None,
+    controlplane_role: str,
+    instance_role: str,
+    memorydb_cluster_id: str | None,
+    private_network: bool,
+    external_id: str | None,
+    yes: bool,
+    output: str,
+) -> int:
+    """Register a cloud made of your own resources; verified first, nothing kept if it fails."""
+    from cloudplane.clouds.register import RegisterRequest
+
+    request = RegisterRequest(
+        name=name,
+        region=region,
+        vpc_id=vpc_id,
+        subnet_ids=subnet_ids,
+        security_group_ids=security_group_ids,
+        s3_bucket_id=s3_bucket_id,
+        controlplane_role_arn=controlplane_role,
+        instance_role_arn=instance_role,
+        efs_id=efs_id,
+        memorydb_cluster_id=memorydb_cluster_id,
+        private_network=private_network,
+        external_id=external_id,
+    )
+    request.validate()
+
+    from cloudplane.cli.cloud import _client
+    from cloudplane.clouds.register import register_cloud
+    from cloudplane.clouds.verification import render_report, run_verification
+    from cloudplane.console import Console, confirm
+
+    console = Console(quiet=output == "json")
+    if efs_id is None:
+        console.warn(
+            "No --efs-id: the cloud will have no shared file system, so workspaces will not be available."
+        )
+
+    def verify(cloud: dict[str, Any], aws: Any) -> Any:
+        report = run_verification(cloud, console=console, aws=aws)
+        if output == "text":
+            render_report(report, console)
+        return report
+
+    def confirm_warnings(_: Any) -> None:
+        confirm("Verification passed with warnings (above). Register the cloud anyway?", yes)
+
+    with _client() as client:
+        cloud, report = register_cloud(
+            request, client=client, console=console, verify=verify, confirm_warnings=confirm_warnings
+        )
+    if output == "json":
+        console.json({"cloud": cloud, "verification": report.to_dict()})
+    else:
+        console.result(
+            f"Registered cloud {cloud['name']} ({cloud['id']}); External ID {cloud['external_id']}."
+        )
+    return 0

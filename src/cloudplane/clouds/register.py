@@ -1,0 +1,182 @@
+"""`cloud register`: record a cloud made of the customer's own resources, after verifying them.
+
+Nothing stays changed unless registration succeeds: on any failure (verification errors, a declined
+confirmation, Ctrl-C) the trust-policy edit is reverted and the cloud record removed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cloudplane import naming
+from cloudplane.aws import regions
+from cloudplane.aws.errors import error_code
+from cloudplane.aws.session import AwsClients
+from cloudplane.cloud import CUSTOMER_DEFINED, PRIVATE, PUBLIC
+from cloudplane.clouds import byo_input as shapes
+from cloudplane.clouds.identity import caller_identity
+from cloudplane.clouds.trust import require_external_id
+from cloudplane.console import Console
+from cloudplane.errors import Conflict, InputError, NotFound, OperationFailed
+from cloudplane.verify.report import Report, Severity
+
+
+@dataclass
+class RegisterRequest:
+    name: str
+    region: str
+    vpc_id: str
+    subnet_ids: str
+    security_group_ids: str
+    s3_bucket_id: str
+    controlplane_role_arn: str
+    instance_role_arn: str
+    efs_id: str | None = None
+    memorydb_cluster_id: str | None = None
+    private_network: bool = False
+    external_id: str | None = None
+    # Filled by validate():
+    subnets: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    bucket: str = ""
+    role_account: str | None = None
+
+    def validate(self) -> None:
+        """Every shape mistake at once, one line each, before any AWS call."""
+        naming.validate_cloud_name(self.name)
+        regions.check_region_name(self.region)
+        mistakes = shapes.Mistakes()
+        shapes.check_id("vpc", "--vpc-id", self.vpc_id, mistakes)
+        self.subnets = shapes.split_list("subnet", "--subnet-ids", self.subnet_ids, mistakes, minimum=2)
+        self.groups = shapes.split_list(
+            "security group", "--security-group-ids", self.security_group_ids, mistakes
+        )
+        self.bucket = shapes.normalise_bucket("--s3-bucket-id", self.s3_bucket_id, mistakes)
+        if self.efs_id is not None:
+            shapes.check_id("EFS", "--efs-id", self.efs_id, mistakes)
+        cp_account = shapes.check_role_arn("--controlplane-iam-role-id", self.controlplane_role_arn, mistakes)
+        node_account = shapes.check_role_arn("--instance-iam-role-id", self.instance_role_arn, mistakes)
+        shapes.same_account([cp_account, node_account], mistakes)
+        if self.memorydb_cluster_id is not None:
+            shapes.check_memorydb_name("--memorydb-cluster-id", self.memorydb_cluster_id, mistakes)
+        if self.external_id is not None:
+            shapes.check_external_id("--external-id", self.external_id, mistakes)
+        mistakes.raise_if_any()
+        self.role_account = cp_account
+
+    @property
+    def networking(self) -> str:
+        return PRIVATE if self.private_network else PUBLIC
+
+
+def mount_target_ips(aws: AwsClients, efs_id: str | None) -> list[str]:
+    """Every mount target's address; none when the file system is missing (verification reports it)."""
+    if not efs_id:
+        return []
+    try:
+        targets = aws.client("efs").describe_mount_targets(FileSystemId=efs_id)["MountTargets"]
+    except Exception as exc:
+        if error_code(exc) in ("FileSystemNotFound", "BadRequest"):
+            return []
+        raise
+    return [t["IpAddress"] for t in targets if t.get("IpAddress")]
+
+
+def _name_is_free(client: Any, name: str) -> None:
+    try:
+        existing = client.find_cloud(name=name)
+    except NotFound:
+        return
+    raise Conflict(f"a cloud named {name!r} already exists ({existing['id']}, state {existing['state']})")
+
+
+def open_warnings(report: Report) -> list[str]:
+    return [f.check for f in report.findings if not f.passed and f.severity is Severity.WARNING]
+
+
+def register_cloud(
+    request: RegisterRequest,
+    *,
+    client: Any,
+    console: Console,
+    verify: Callable[[dict[str, Any], AwsClients], Report],
+    confirm_warnings: Callable[[Report], None],
+) -> tuple[dict[str, Any], Report]:
+    request.validate()
+    _name_is_free(client, request.name)
+    aws = AwsClients(request.region)
+    identity = caller_identity(aws)
+    account = identity["Account"]
+    console.info(f"Using AWS account {account} as {identity['Arn']}.")
+    regions.check_region_enabled(aws.client("ec2"), request.region)
+    if request.external_id is None and request.role_account != account:
+        raise InputError(
+            f"the control-plane role is in account {request.role_account} but your credentials are for {account}; "
+            "use credentials of the role's account so its trust policy can require the cloud's External ID, "
+            "or pass --external-id with the ID the trust policy already requires"
+        )
+    resources = {
+        "vpc_id": request.vpc_id,
+        "subnet_ids": request.subnets,
+        "security_group_ids": request.groups,
+        "s3_bucket_id": request.bucket,
+        "efs_id": request.efs_id,
+        "efs_mount_target_ips": mount_target_ips(aws, request.efs_id) or None,
+        "controlplane_role_arn": request.controlplane_role_arn,
+        "instance_role_arn": request.instance_role_arn,
+        "memorydb_cluster_id": request.memorydb_cluster_id,
+    }
+    options = {"controlplane_principal": f"arn:aws:iam::{account}:root", "account_id": account}
+    cloud = client.create_cloud(
+        request.name,
+        "aws",
+        request.region,
+        CUSTOMER_DEFINED,
+        request.networking,
+        options=options,
+        external_id=request.external_id,
+        resources=resources,
+    )
+    trust_change = None
+    try:
+        if request.external_id is None:
+            trust_change = require_external_id(aws, request.controlplane_role_arn, cloud["external_id"])
+            if trust_change:
+                console.info(
+                    f"The trust policy of {request.controlplane_role_arn} now requires this cloud's External ID."
+                )
+        report = verify(cloud, aws)
+        if not report.passed:
+            raise OperationFailed(
+                "the resources fail verification (see the findings above); nothing was registered"
+                + (" and the trust policy was put back as it was" if trust_change else "")
+            )
+        if open_warnings(report):
+            confirm_warnings(report)
+        cloud = client.update_cloud(cloud["id"], state="active")
+        cloud = client.store_verification(cloud["id"], report.to_dict())
+    except BaseException:
+        _undo(client, console, cloud, trust_change)
+        raise
+    return cloud, report
+
+
+def _undo(client: Any, console: Console, cloud: dict[str, Any], trust_change: Any) -> None:
+    """Put everything back; a step that cannot be undone is reported, never hidden."""
+    if trust_change is not None:
+        try:
+            trust_change.revert()
+            console.info(f"Put the trust policy of {trust_change.role_arn} back as it was.")
+        except Exception as exc:
+            console.error(
+                f"Could not put the trust policy of {trust_change.role_arn} back ({exc}); remove the "
+                f"sts:ExternalId condition {cloud['external_id']} from it by hand."
+            )
+    try:
+        client.delete_cloud(cloud["id"])
+    except Exception as exc:
+        console.error(
+            f"Could not remove the cloud record {cloud['id']} ({exc}); run `cloudplane cloud delete --id {cloud['id']} --yes`."
+        )
