@@ -20,13 +20,13 @@ OUTPUT = click.option(
 )
 
 
-def _client() -> Any:
+def open_client() -> Any:
     from cloudplane.client import ControlPlaneClient
 
     return ControlPlaneClient.from_env()
 
 
-def _select(client: Any, name: str | None, cloud_id: str | None) -> dict[str, Any]:
+def select_cloud(client: Any, name: str | None, cloud_id: str | None) -> dict[str, Any]:
     """Exactly one of a name or an id, each checked for shape before asking the control plane."""
     from cloudplane import naming
 
@@ -122,7 +122,7 @@ def setup(
         f"two IAM roles{extra}. Continue?",
         yes,
     )
-    with _client() as client:
+    with open_client() as client:
         try:
             record = setup_managed_cloud(request, client=client, console=console)
         except KeyboardInterrupt:
@@ -151,8 +151,8 @@ def verify(name: str | None, cloud_id: str | None, strict: bool, output: str) ->
     from cloudplane.console import Console
 
     console = Console(quiet=output == "json")
-    with _client() as client:
-        record = _select(client, name, cloud_id)
+    with open_client() as client:
+        record = select_cloud(client, name, cloud_id)
         report = run_verification(record, console=console, strict=strict)
         client.store_verification(record["id"], report.to_dict())
     if output == "json":
@@ -169,7 +169,7 @@ def list_clouds(output: str) -> int:
     from cloudplane.console import Console
 
     console = Console()
-    with _client() as client:
+    with open_client() as client:
         clouds = client.list_clouds()
     if output == "json":
         console.json({"clouds": clouds})
@@ -204,8 +204,8 @@ def get(name: str | None, cloud_id: str | None, output: str) -> int:
     from cloudplane.console import Console
 
     console = Console()
-    with _client() as client:
-        record = _select(client, name, cloud_id)
+    with open_client() as client:
+        record = select_cloud(client, name, cloud_id)
     if output == "json":
         console.json(record)
         return 0
@@ -230,11 +230,11 @@ def set_default(cloud_ref: str) -> int:
     """Make a cloud the default one for new clusters."""
     from cloudplane.console import Console
 
-    with _client() as client:
+    with open_client() as client:
         if cloud_ref.startswith("cld_"):
-            record = _select(client, None, cloud_ref)
+            record = select_cloud(client, None, cloud_ref)
         else:
-            record = _select(client, cloud_ref, None)
+            record = select_cloud(client, cloud_ref, None)
         record = client.set_default(record["id"])
     Console().result(f"Cloud {record['name']} ({record['id']}) is now the default.")
     return 0
@@ -252,8 +252,8 @@ def delete(name: str | None, cloud_id: str | None, yes: bool, delete_bucket: boo
     from cloudplane.console import Console, confirm
 
     console = Console()
-    with _client() as client:
-        record = _select(client, name, cloud_id)
+    with open_client() as client:
+        record = select_cloud(client, name, cloud_id)
         what = (
             "its CloudFormation stack and every resource in it"
             + (" and its bucket with all data" if delete_bucket else "")

@@ -39,7 +39,7 @@ def edit(
     request = EditRequest(aws_s3_id, aws_efs_id, aws_efs_mount_target_ip, memorydb_cluster_id)
     request.validate()
 
-    from cloudplane.cli.cloud import _client, _select
+    from cloudplane.cli.cloud import open_client, select_cloud
     from cloudplane.clouds.edit import edit_cloud
     from cloudplane.clouds.verification import render_report, run_verification
     from cloudplane.console import Console, confirm
@@ -51,8 +51,8 @@ def edit(
         render_report(report, console)
         return report
 
-    with _client() as client:
-        cloud = _select(client, cloud_name or name_option, cloud_id)
+    with open_client() as client:
+        cloud = select_cloud(client, cloud_name or name_option, cloud_id)
         edit_cloud(
             cloud,
             request,

@@ -77,7 +77,7 @@ def register(
     )
     request.validate()
 
-    from cloudplane.cli.cloud import _client
+    from cloudplane.cli.cloud import open_client
     from cloudplane.clouds.register import register_cloud
     from cloudplane.clouds.verification import render_report, run_verification
     from cloudplane.console import Console, confirm
@@ -97,7 +97,7 @@ def register(
     def confirm_warnings(_: Any) -> None:
         confirm("Verification passed with warnings (above). Register the cloud anyway?", yes)
 
-    with _client() as client:
+    with open_client() as client:
         cloud, report = register_cloud(
             request, client=client, console=console, verify=verify, confirm_warnings=confirm_warnings
         )
