@@ -8,6 +8,8 @@ from typing import Any, Literal, get_args
 from sqlalchemy import JSON, Boolean, DateTime, Index, MetaData, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from cloudplane.cloud import RESOURCE_KEYS as CLOUD_RESOURCE_KEYS
+
 Provider = Literal["aws"]
 Deployment = Literal["managed", "customer_defined"]
 Networking = Literal["public", "private"]
@@ -19,18 +21,7 @@ NETWORKINGS: tuple[str, ...] = get_args(Networking)
 STATES: tuple[str, ...] = get_args(State)
 
 # Every cloud carries all of these keys in `resources`; the ones not known yet are null.
-RESOURCE_KEYS: tuple[str, ...] = (
-    "vpc_id",
-    "subnet_ids",
-    "security_group_ids",
-    "s3_bucket_id",
-    "efs_id",
-    "efs_mount_target_ips",
-    "controlplane_role_arn",
-    "instance_role_arn",
-    "memorydb_cluster_id",
-    "cloudformation_stack_id",
-)
+RESOURCE_KEYS: tuple[str, ...] = CLOUD_RESOURCE_KEYS
 
 # Stable constraint names, so migrations can refer to them on every backend.
 NAMING_CONVENTION = {
