@@ -1,4 +1,7 @@
-"""Build a fully correct managed-style cloud in the sandbox with direct API calls, and its CloudSpec.
+"""Build a fully correct cloud in the sandbox with direct API calls, and its CloudSpec.
+
+Managed (with a small stack standing in for ours) or customer-defined (no stack), public or private
+(NAT gateways in small public subnets, shared or one per zone).
 
 Direct calls are what the emulator reproduces faithfully, so every check starts from a cloud that
 passes and a scenario test breaks exactly one thing. Every cloud gets its own id and names, so many
@@ -44,12 +47,46 @@ class BuiltCloud:
     parameter_group: str | None
     stack_id: str | None
     stack_resources: dict[str, str] = field(default_factory=dict)  # logical id -> physical id
+    # Route tables of the cloud's subnets (one per NAT gateway in a private cloud); route_table_id is the first.
+    route_table_ids: list[str] = field(default_factory=list)
+    # Private clouds: the NAT gateways, the small public subnets holding them and those subnets' table.
+    nat_gateway_ids: list[str] = field(default_factory=list)
+    public_subnet_ids: list[str] = field(default_factory=list)
+    public_route_table_id: str | None = None
 
     def with_resources(self, **changes: Any) -> CloudSpec:
         return dataclasses.replace(self.spec, resources=dataclasses.replace(self.spec.resources, **changes))
 
     def with_spec(self, **changes: Any) -> CloudSpec:
         return dataclasses.replace(self.spec, **changes)
+
+
+def _nat_egress(
+    ec2: Any, vpc_id: str, igw_id: str, block: str, zones: list[str], per_zone: bool
+) -> dict[str, Any]:
+    """Small public subnets routed to the internet gateway, each holding a NAT gateway; one route table
+    per NAT gateway sends the private subnets' 0.0.0.0/0 to it. Returns zone -> private route table."""
+    count = len(zones) if per_zone else 1
+    pieces = [str(b) for b in ipaddress.ip_network(block).subnets(new_prefix=28)][:count]
+    public_table = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=public_table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw_id)
+    public_subnets, nats, tables = [], [], {}
+    for zone, cidr in zip(zones, pieces, strict=False):
+        subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=zone)["Subnet"]["SubnetId"]
+        ec2.associate_route_table(RouteTableId=public_table, SubnetId=subnet)
+        allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=allocation)["NatGateway"]["NatGatewayId"]
+        table = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
+        ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+        public_subnets.append(subnet)
+        nats.append(nat)
+        tables[zone] = table
+    return {
+        "public_subnet_ids": public_subnets,
+        "public_route_table_id": public_table,
+        "nat_gateway_ids": nats,
+        "tables": {zone: tables.get(zone, tables[zones[0]]) for zone in zones},
+    }
 
 
 def _network(
@@ -59,6 +96,7 @@ def _network(
     azs: int,
     subnets_per_az: int,
     private: bool,
+    nat_per_zone: bool,
     vpc_cidr: str,
     subnet_prefix: int,
 ) -> dict[str, Any]:
@@ -71,30 +109,32 @@ def _network(
         ec2.modify_vpc_attribute(VpcId=vpc_id, **{attribute: {"Value": True}})
     igw_id = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
     ec2.attach_internet_gateway(InternetGatewayId=igw_id, VpcId=vpc_id)
-    table_id = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
-    if private:
-        # Egress through a NAT gateway that lives in a public subnet of its own.
-        public = ec2.create_subnet(VpcId=vpc_id, CidrBlock=blocks[-1])["Subnet"]["SubnetId"]
-        allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
-        nat = ec2.create_nat_gateway(SubnetId=public, AllocationId=allocation)["NatGateway"]["NatGatewayId"]
-        ec2.create_route(RouteTableId=table_id, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
-    else:
-        ec2.create_route(RouteTableId=table_id, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw_id)
     zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:azs]
+    egress: dict[str, Any] = {"public_subnet_ids": [], "public_route_table_id": None, "nat_gateway_ids": []}
+    if private:
+        # Egress through NAT gateways that live in small public subnets of their own (the last block).
+        egress = _nat_egress(ec2, vpc_id, igw_id, blocks[-1], zones, nat_per_zone)
+        table_of_zone = egress.pop("tables")
+    else:
+        table_id = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
+        ec2.create_route(RouteTableId=table_id, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw_id)
+        table_of_zone = dict.fromkeys(zones, table_id)
     subnet_ids = []
     for index in range(azs * subnets_per_az):
-        subnet_id = ec2.create_subnet(
-            VpcId=vpc_id, CidrBlock=blocks[index], AvailabilityZone=zones[index % azs]
-        )["Subnet"]["SubnetId"]
+        zone = zones[index % azs]
+        subnet_id = ec2.create_subnet(VpcId=vpc_id, CidrBlock=blocks[index], AvailabilityZone=zone)["Subnet"][
+            "SubnetId"
+        ]
         if not private:
             ec2.modify_subnet_attribute(SubnetId=subnet_id, MapPublicIpOnLaunch={"Value": True})
-        ec2.associate_route_table(RouteTableId=table_id, SubnetId=subnet_id)
+        ec2.associate_route_table(RouteTableId=table_of_zone[zone], SubnetId=subnet_id)
         subnet_ids.append(subnet_id)
+    tables = list(dict.fromkeys(table_of_zone.values()))
     endpoint_id = ec2.create_vpc_endpoint(
         VpcId=vpc_id,
         ServiceName=f"com.amazonaws.{REGION}.s3",
         VpcEndpointType="Gateway",
-        RouteTableIds=[table_id],
+        RouteTableIds=tables,
     )["VpcEndpoint"]["VpcEndpointId"]
     sg_id = ec2.create_security_group(GroupName="cloudplane", Description="cloud nodes", VpcId=vpc_id)[
         "GroupId"
@@ -114,10 +154,12 @@ def _network(
     return {
         "vpc_id": vpc_id,
         "igw_id": igw_id,
-        "route_table_id": table_id,
+        "route_table_id": tables[0],
+        "route_table_ids": tables,
         "endpoint_id": endpoint_id,
         "subnet_ids": subnet_ids,
         "sg_id": sg_id,
+        **egress,
     }
 
 
@@ -144,8 +186,9 @@ def _roles(iam: Any, cloud_id: str, external_id: str, bucket: str) -> tuple[str,
     return cp["Arn"], instance["Arn"]
 
 
-def _bucket(s3: Any, bucket: str, instance_role: str) -> None:
-    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+def _bucket(s3: Any, bucket: str, instance_role: str, region: str = REGION) -> None:
+    """The cloud's bucket: console CORS, public access blocked, versioned, the instance role let in."""
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
     s3.put_bucket_cors(
         Bucket=bucket,
         CORSConfiguration={
@@ -251,8 +294,10 @@ def build_cloud(
     *,
     memorydb: bool = False,
     efs: bool = True,
-    stack: bool = True,
+    stack: bool | None = None,
     private: bool = False,
+    deployment: str = MANAGED,
+    nat_per_zone: bool = False,
     azs: int = 3,
     subnets_per_az: int = 1,
     efs_backup: bool = True,
@@ -260,6 +305,12 @@ def build_cloud(
     vpc_cidr: str = "10.0.0.0/16",
     subnet_prefix: int = 24,
 ) -> BuiltCloud:
+    """deployment: MANAGED gets a stack unless stack=False; CUSTOMER_DEFINED never has one.
+    nat_per_zone: a private cloud gets one NAT gateway per zone instead of one shared by all subnets."""
+    if stack is None:
+        stack = deployment == MANAGED
+    elif stack and deployment != MANAGED:
+        raise ValueError("a customer-defined cloud has no stack of ours")
     cloud_id = new_cloud_id()
     external_id = new_external_id(cloud_id)
     net = _network(
@@ -268,6 +319,7 @@ def build_cloud(
         azs=azs,
         subnets_per_az=subnets_per_az,
         private=private,
+        nat_per_zone=nat_per_zone,
         vpc_cidr=vpc_cidr,
         subnet_prefix=subnet_prefix,
     )
@@ -300,7 +352,7 @@ def build_cloud(
         id=cloud_id,
         name="verify-test",
         region=REGION,
-        deployment=MANAGED,
+        deployment=deployment,
         networking=PRIVATE if private else PUBLIC,
         external_id=external_id,
         resources=resources,
