@@ -42,6 +42,7 @@ _EC2_KINDS: dict[str, tuple[str, str, str, str]] = {
         "network-interface-id",
         "NetworkInterfaceId",
     ),
+    "nat-gateway": ("describe_nat_gateways", "NatGateways", "nat-gateway-id", "NatGatewayId"),
 }
 
 
@@ -163,6 +164,15 @@ class VerifyContext:
             ):
                 return table, False
         return None, False
+
+    def nat_gateways(self) -> dict[str, Item]:
+        """NAT gateways of the cloud's VPC (and of its subnets' VPCs), deleted ones included."""
+
+        def fetch() -> dict[str, Item]:
+            items = self._ec2_filtered("nat-gateway", "vpc-id", self._network_vpcs())
+            return {item["NatGatewayId"]: item for item in items}
+
+        return self._memo("nat-gateways", fetch)
 
     def network_acls(self) -> list[Item]:
         return self._memo("nacls", lambda: self._ec2_filtered("network-acl", "vpc-id", self._network_vpcs()))

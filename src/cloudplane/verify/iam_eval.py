@@ -207,6 +207,14 @@ class PolicySet:
     def extend(self, statements: Iterable[Statement]) -> None:
         self.statements.extend(statements)
 
+    def allowed_resources(self, action: str) -> list[str]:
+        """The resources unconditional Allow statements grant `action` on (for "allowed only on ...")."""
+        found: dict[str, None] = {}
+        for st in self.statements:
+            if st.effect == "Allow" and not st.condition and st.matches_action(action):
+                found.update(dict.fromkeys(st.resources))
+        return list(found)
+
     def decide(
         self, action: str, resource: str | None = None, expected_condition: dict[str, Any] | None = None
     ) -> Decision:

@@ -54,7 +54,8 @@ def is_private_egress_route(route: Item) -> bool:
     """NAT, transit gateway, an appliance interface or instance, peering, VPN gateway: not an IGW."""
     if is_internet_gateway_route(route):
         return False
-    if str(route.get("GatewayId", "")).startswith("vgw-"):
+    # A virtual private gateway, or a Gateway Load Balancer endpoint in front of a firewall.
+    if str(route.get("GatewayId", "")).startswith(("vgw-", "vpce-")):
         return True
     return any(route.get(name) for name in _TARGET_FIELDS if name != "GatewayId")
 
@@ -134,6 +135,36 @@ def acl_blocker(entries: list[Item], traffic: Traffic) -> Item | None | bool:
         if not unresolved:
             return True
     return None
+
+
+def free_rule_number(
+    entries: list[Item], egress: bool, below: int = 32767, reserved: set[int] | None = None
+) -> int | None:
+    """A rule number not taken (nor reserved) in that direction, below `below`: 100, 110 ... if free,
+    else the highest free one below `below`."""
+    taken = {int(e.get("RuleNumber", 0)) for e in entries if bool(e.get("Egress")) == egress}
+    taken |= reserved or set()
+    for number in range(100, below, 10):
+        if number not in taken:
+            return number
+    return next((n for n in range(below - 1, 0, -1) if n not in taken), None)
+
+
+def acl_allow_command(acl_id: str, traffic: Traffic, rule_number: int | str) -> str:
+    ports = "" if traffic.ports is None else f" --port-range From={traffic.ports[0]},To={traffic.ports[1]}"
+    protocol = "tcp" if traffic.protocol == TCP else traffic.protocol
+    return (
+        f"aws ec2 create-network-acl-entry --network-acl-id {acl_id} "
+        f"--{'egress' if traffic.egress else 'ingress'} --rule-number {rule_number} --protocol {protocol}"
+        f"{ports} --cidr-block {traffic.cidr} --rule-action allow"
+    )
+
+
+def acl_delete_command(acl_id: str, entry: Item) -> str:
+    return (
+        f"aws ec2 delete-network-acl-entry --network-acl-id {acl_id} "
+        f"--{'egress' if entry.get('Egress') else 'ingress'} --rule-number {entry['RuleNumber']}"
+    )
 
 
 # -- security groups ---------------------------------------------------------------------------

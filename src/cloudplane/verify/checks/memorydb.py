@@ -31,7 +31,10 @@ def cluster_available(ctx: VerifyContext) -> Iterator[Outcome]:
             f"MemoryDB cluster {name} does not exist in region {ctx.aws.region}.",
             name,
             "Create it again (cloudplane cloud update --enable-head-node-fault-tolerance) or turn head-node "
-            "fault tolerance off for this cloud.",
+            "fault tolerance off for this cloud."
+            if ctx.spec.is_managed
+            else "Create a cluster in the cloud's subnets and point the cloud at it (cloudplane cloud edit "
+            "--memorydb-cluster-id <name>), or go without one (--memorydb-cluster-id none).",
         )
     elif cluster.get("Status") != "available":
         yield fail(

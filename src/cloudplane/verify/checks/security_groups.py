@@ -82,11 +82,15 @@ def _open_port(groups: list[Item], port: int) -> list[str]:
     )
 
 
-def _authorize(group_id: str, port: int) -> str:
-    return (
-        f"aws ec2 authorize-security-group-ingress --group-id {group_id} --protocol tcp --port {port} "
-        "--cidr 0.0.0.0/0 (or the CIDRs your users connect from)"
+def _authorize(ctx: VerifyContext, port: int) -> str:
+    command = (
+        f"aws ec2 authorize-security-group-ingress --group-id {_first(ctx)} --protocol tcp --port {port}"
     )
+    if ctx.spec.is_private:
+        # Nodes of a private cloud have no public address: users come through the VPC's own network.
+        cidr = (ctx.vpc() or {}).get("CidrBlock", "<vpc-cidr>")
+        return f"{command} --cidr {cidr} (or the CIDRs your users connect from through VPN or peering)"
+    return f"{command} --cidr 0.0.0.0/0 (or the CIDRs your users connect from)"
 
 
 @check("SG-2", GROUP, Severity.ERROR)
@@ -98,7 +102,7 @@ def https_inbound(ctx: VerifyContext) -> Iterator[Outcome]:
         yield fail(
             f"Security groups {_ids(ctx)} allow no inbound TCP 443; the console and users reach clusters on it.",
             _ids(ctx),
-            _authorize(_first(ctx), 443),
+            _authorize(ctx, 443),
         )
 
 
@@ -111,7 +115,7 @@ def ssh_inbound(ctx: VerifyContext) -> Iterator[Outcome]:
         yield note(
             f"Security groups {_ids(ctx)} allow no inbound TCP 22; desktop IDE (SSH) connections will not work.",
             _ids(ctx),
-            "Only if you use desktop IDEs: " + _authorize(_first(ctx), 22),
+            "Only if you use desktop IDEs: " + _authorize(ctx, 22),
         )
 
 

@@ -13,15 +13,25 @@ from cloudplane.verify.network import (
     ANYWHERE,
     TCP,
     Traffic,
+    acl_allow_command,
     acl_blocker,
-    default_route,
-    is_internet_gateway_route,
+    acl_delete_command,
+    free_rule_number,
     is_private_egress_route,
-    route_target,
 )
 from cloudplane.verify.outcome import Outcome, fail, ok, require
 from cloudplane.verify.registry import check
 from cloudplane.verify.report import Severity
+from cloudplane.verify.routing import (
+    DefaultRoute,
+    associate_command,
+    default_route_of,
+    first_internet_gateway,
+    nat_problem,
+    route_command,
+    tables_routing,
+    working_nat,
+)
 
 GROUP = "subnets"
 
@@ -140,49 +150,41 @@ def subnet_unique_zones(ctx: VerifyContext) -> Iterator[Outcome]:
         yield ok("Each subnet is in its own availability zone.")
 
 
-def _add_route(table_id: str, target: str) -> str:
-    return (
-        f"aws ec2 create-route --route-table-id {table_id} --destination-cidr-block 0.0.0.0/0 "
-        f"--{'gateway-id' if target.startswith('igw-') else 'nat-gateway-id'} {target}"
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _public_route_fix(ctx: VerifyContext, view: DefaultRoute) -> str:
+    igw = first_internet_gateway(ctx)
+    attach = "Attach an internet gateway to the VPC first (VPC-4). " if igw.startswith("<") else ""
+    good = [t for t in tables_routing(ctx, view.vpc_id, to="igw") if t != view.table_id]
+    associate = (
+        f"associate the subnet with route table {good[0]}, which sends 0.0.0.0/0 to an internet gateway: "
+        f"{associate_command(view.subnet_id, good[0])}"
+        if good
+        else None
     )
+    if view.table is None:
+        return attach + _sentence(associate or associate_command(view.subnet_id, "<rtb-id>"))
+    fix = f"route 0.0.0.0/0 to internet gateway {igw}: {route_command(view, '--gateway-id', igw)}"
+    if not view.explicit and associate:
+        return f"{attach}Either {associate}; or {fix} (this changes every subnet on the main table)."
+    return attach + _sentence(fix)
 
 
 @check("SUB-6", GROUP, Severity.ERROR, networking=(PUBLIC,))
 def subnet_igw_route(ctx: VerifyContext) -> Iterator[Outcome]:
-    igw = next((g["InternetGatewayId"] for g in ctx.internet_gateways()), "<igw-id>")
     bad = False
     for subnet in _in_vpc(ctx):
-        subnet_id = subnet["SubnetId"]
-        table, explicit = ctx.route_table_for(subnet)
-        if table is None:
-            bad = True
-            yield fail(
-                f"Subnet {subnet_id} has no route table (neither its own nor a main table of the VPC).",
-                subnet_id,
-                f"Associate a route table with a 0.0.0.0/0 route to {igw}: aws ec2 associate-route-table "
-                f"--subnet-id {subnet_id} --route-table-id <rtb-id>.",
-            )
-            continue
-        table_id = table["RouteTableId"]
-        which = "its route table" if explicit else "the VPC's main route table"
-        route = default_route(table)
-        if route is not None and is_internet_gateway_route(route) and route.get("State") != "blackhole":
+        view = default_route_of(ctx, subnet)
+        if view.to_internet_gateway:
             continue
         bad = True
-        if route is None:
-            problem = "has no 0.0.0.0/0 route"
-            fix = _add_route(table_id, igw)
-        elif route.get("State") == "blackhole":
-            problem = f"sends 0.0.0.0/0 to {route_target(route)}, which no longer exists (blackhole)"
-            fix = f"aws ec2 replace-route --route-table-id {table_id} --destination-cidr-block 0.0.0.0/0 --gateway-id {igw}"
-        else:
-            problem = f"sends 0.0.0.0/0 to {route_target(route)}, not to an internet gateway"
-            fix = f"aws ec2 replace-route --route-table-id {table_id} --destination-cidr-block 0.0.0.0/0 --gateway-id {igw}"
         yield fail(
-            f"Subnet {subnet_id}: {which} {table_id} {problem}; a public subnet needs a route to an "
-            "internet gateway.",
-            subnet_id,
-            fix,
+            f"Subnet {view.subnet_id}: {view.problem()}; a public subnet needs its 0.0.0.0/0 route to go to "
+            "an internet gateway.",
+            view.subnet_id,
+            _public_route_fix(ctx, view),
         )
     if not bad:
         yield ok("Every subnet routes 0.0.0.0/0 to an internet gateway.", ", ".join(ctx.res.subnet_ids))
@@ -216,46 +218,126 @@ def subnet_public_ip(ctx: VerifyContext) -> Iterator[Outcome]:
         yield ok(f"Auto-assign public IPv4 is {state} on every subnet.", ", ".join(ctx.res.subnet_ids))
 
 
+def _private_egress_problem(ctx: VerifyContext, view: DefaultRoute) -> str | None:
+    """None when the subnet's 0.0.0.0/0 leaves through a working NAT gateway or another egress target."""
+    if view.table is None or view.route is None or view.blackhole:
+        return view.problem()
+    if view.nat_gateway_id:
+        issue = nat_problem(ctx, view.nat_gateway_id)
+        return f"{view.problem()}, but {issue}" if issue else None
+    if is_private_egress_route(view.route):
+        return None
+    if view.to_internet_gateway:
+        return f"{view.problem()}, an internet gateway, which nodes without public addresses cannot use"
+    return f"{view.problem()}, which is not an egress target"
+
+
+def _private_route_fix(ctx: VerifyContext, view: DefaultRoute, zone: str | None) -> str:
+    nat_id = view.nat_gateway_id
+    if nat_id and nat_id in ctx.nat_gateways():
+        own = default_route_of(ctx, ctx.nat_gateways()[nat_id])
+        state_ok = ctx.nat_gateways()[nat_id].get("State") in ("available", "pending")
+        if state_ok and not own.to_internet_gateway and own.table is not None:
+            igw = first_internet_gateway(ctx)
+            return (
+                f"Give the NAT gateway's subnet {own.subnet_id} a route to the internet: "
+                f"{route_command(own, '--gateway-id', igw)}"
+            )
+    nat = working_nat(ctx, view.vpc_id, zone)
+    create = (
+        ""
+        if nat
+        else " (create one first in a public subnet of the VPC: aws ec2 create-nat-gateway --subnet-id "
+        "<public-subnet-id> --allocation-id <eipalloc-id>)"
+    )
+    target = nat or "<nat-id>"
+    good = [t for t in tables_routing(ctx, view.vpc_id, to="nat") if t != view.table_id]
+    associate = (
+        f"associate the subnet with route table {good[0]}, which sends 0.0.0.0/0 to a NAT gateway: "
+        f"{associate_command(view.subnet_id, good[0])}"
+        if good
+        else None
+    )
+    if view.table is None:
+        return _sentence(associate or associate_command(view.subnet_id, "<rtb-id>"))
+    fix = (
+        f"route 0.0.0.0/0 to NAT gateway {target}{create}: {route_command(view, '--nat-gateway-id', target)}"
+    )
+    if not view.explicit and associate:
+        return f"Either {associate}; or {fix} (this changes every subnet on the main table)."
+    return _sentence(fix)
+
+
 @check("SUB-8", GROUP, Severity.ERROR, networking=(PRIVATE,))
 def subnet_private_egress(ctx: VerifyContext) -> Iterator[Outcome]:
     bad = False
     for subnet in _in_vpc(ctx):
-        subnet_id = subnet["SubnetId"]
-        table, explicit = ctx.route_table_for(subnet)
-        route = default_route(table) if table else None
-        if route is not None and is_private_egress_route(route) and route.get("State") != "blackhole":
+        view = default_route_of(ctx, subnet)
+        problem = _private_egress_problem(ctx, view)
+        if problem is None:
             continue
         bad = True
-        table_id = table["RouteTableId"] if table else "<rtb-id>"
-        which = "its route table" if explicit else "the VPC's main route table"
-        if table is None:
-            problem = "has no route table"
-        elif route is None:
-            problem = f"{which} {table_id} has no 0.0.0.0/0 route"
-        elif route.get("State") == "blackhole":
-            problem = f"{which} {table_id} sends 0.0.0.0/0 to {route_target(route)}, which no longer exists"
-        else:
-            problem = f"{which} {table_id} sends 0.0.0.0/0 to {route_target(route)} (an internet gateway)"
         yield fail(
-            f"Subnet {subnet_id}: {problem}; a private subnet needs egress through a NAT gateway, "
-            "transit gateway or another egress appliance.",
-            subnet_id,
-            f"Route 0.0.0.0/0 through a NAT gateway in a public subnet: {_add_route(table_id, '<nat-id>')}"
-            + (" (replace the internet gateway route first)" if route is not None else ""),
+            f"Subnet {view.subnet_id}: {problem}; a private subnet needs its 0.0.0.0/0 route to go to a NAT "
+            "gateway, transit gateway or another egress target.",
+            view.subnet_id,
+            _private_route_fix(ctx, view, subnet.get("AvailabilityZone")),
         )
     if not bad:
         yield ok("Every subnet routes 0.0.0.0/0 to a private egress target.", ", ".join(ctx.res.subnet_ids))
 
 
-def _required_traffic(vpc_cidr: str) -> list[Traffic]:
+def _required_traffic(vpc_cidr: str, private: bool) -> list[Traffic]:
+    # Private clouds are reached from inside the VPC (or networks routed into it), not from the internet;
+    # their nodes still need return traffic of the connections they open through NAT.
+    https = (
+        Traffic(f"inbound TCP 443 from the VPC ({vpc_cidr})", False, TCP, (443, 443), vpc_cidr)
+        if private
+        else Traffic("inbound TCP 443 from 0.0.0.0/0", False, TCP, (443, 443), ANYWHERE)
+    )
     return [
-        Traffic("inbound TCP 443 from 0.0.0.0/0", False, TCP, (443, 443), ANYWHERE),
+        https,
         Traffic(f"inbound all traffic from the VPC ({vpc_cidr})", False, ALL, None, vpc_cidr),
         Traffic(
             "inbound return traffic on TCP 1024-65535 from 0.0.0.0/0", False, TCP, (1024, 65535), ANYWHERE
         ),
         Traffic("outbound all traffic to 0.0.0.0/0", True, ALL, None, ANYWHERE),
     ]
+
+
+def _acl_fixes(acl_id: str, entries: list[Item], traffic: list[Traffic]) -> tuple[list[str], list[str]]:
+    """(what is wrong, how to fix it) for the traffic an ACL blocks; allows get distinct rule numbers."""
+    problems: list[str] = []
+    unmatched: list[str] = []
+    behind: dict[int, tuple[Item, list[str]]] = {}  # deny rule -> (entry, allows to put ahead of it)
+    reserved: set[tuple[bool, int]] = set()
+
+    def allow(item: Traffic, below: int) -> str | None:
+        number = free_rule_number(entries, item.egress, below, {n for e, n in reserved if e == item.egress})
+        if number is None:
+            return None
+        reserved.add((item.egress, number))
+        return acl_allow_command(acl_id, item, number)
+
+    for item in traffic:
+        verdict = acl_blocker(entries, item)
+        if verdict is True:
+            continue
+        if verdict is None or int(verdict.get("RuleNumber", 0)) == 32767:
+            problems.append(f"{item.label} is not allowed by any rule")
+            unmatched.append(f"allow {item.label}: {allow(item, 32767) or '<free rule number>'}")
+            continue
+        rule = int(verdict["RuleNumber"])
+        problems.append(f"{item.label} is denied by rule {rule}")
+        command = allow(item, rule)
+        behind.setdefault(rule, (verdict, []))[1].extend([command] if command else [])
+    fixes = []
+    for rule, (entry, allows) in sorted(behind.items()):
+        fix = f"remove deny rule {rule} ({acl_delete_command(acl_id, entry)})"
+        if allows:
+            fix += f" or allow the traffic ahead of it: {' and '.join(allows)}"
+        fixes.append(fix)
+    return problems, fixes + unmatched
 
 
 @check("SUB-9", GROUP, Severity.WARNING)
@@ -269,23 +351,15 @@ def subnet_network_acls(ctx: VerifyContext) -> Iterator[Outcome]:
             continue  # every subnet has one in AWS; nothing to judge otherwise
         acls.setdefault(acl["NetworkAclId"], (acl, []))[1].append(subnet["SubnetId"])
     for acl_id, (acl, subnet_ids) in sorted(acls.items()):
-        problems = []
-        for traffic in _required_traffic(vpc["CidrBlock"]):
-            verdict = acl_blocker(acl.get("Entries", []), traffic)
-            if verdict is True:
-                continue
-            if verdict is None or int(verdict.get("RuleNumber", 0)) == 32767:
-                problems.append(f"{traffic.label} is not allowed by any rule")
-            else:
-                problems.append(f"{traffic.label} is denied by rule {verdict['RuleNumber']}")
+        required = _required_traffic(vpc["CidrBlock"], ctx.spec.is_private)
+        problems, fixes = _acl_fixes(acl_id, acl.get("Entries", []), required)
         if problems:
             bad = True
             yield fail(
                 f"Network ACL {acl_id} (subnets {', '.join(subnet_ids)}): {'; '.join(problems)}.",
                 acl_id,
-                f"Add allow entries ahead of any deny in {acl_id} (aws ec2 create-network-acl-entry "
-                f"--network-acl-id {acl_id} ...) or associate the subnets with an ACL that allows "
-                "this traffic, such as the VPC's default ACL.",
+                "In network ACL " + acl_id + ": " + "; ".join(fixes) + ". Or associate the subnets with an "
+                "ACL that allows this traffic, such as the VPC's default ACL.",
             )
     if not bad:
         yield ok("The subnets' network ACLs allow the traffic clusters need.", ", ".join(sorted(acls)))
