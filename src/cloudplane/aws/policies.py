@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cloudplane.naming import TAG_KEY
+
 POLICY_VERSION = "2012-10-17"
 
 STEADY_STATE_POLICY_NAME = "Cloudplane_Steady_State"
@@ -30,8 +32,75 @@ def document(statements: list[Statement]) -> dict[str, Any]:
     return {"Version": POLICY_VERSION, "Statement": statements}
 
 
-def steady_state_statements() -> list[Statement]:
-    """What the control plane needs to run clusters: instances, volumes, spot, tags, mount targets."""
+def steady_state_statements(cloud_id: str | None = None) -> list[Statement]:
+    """What the control plane needs to run clusters: instances, volumes, spot, tags, mount targets.
+
+    With a cloud id, starting, stopping and tagging instances is limited to those tagged with it: the
+    unrestricted StartInstances/StopInstances statements give way to `tag_scoped_statements(cloud_id)`.
+    """
+    statements = _steady_state_statements()
+    if cloud_id is None:
+        return statements
+    scoped: list[Statement] = []
+    for statement in statements:
+        if statement["Sid"] == "StartInstances":
+            scoped.extend(tag_scoped_statements(cloud_id))
+        elif statement["Sid"] != "StopInstances":
+            scoped.append(statement)
+    return scoped
+
+
+# Parts of a RunInstances request that carry no tag of their own.
+UNTAGGED_RUN_INSTANCES_RESOURCES = (
+    "arn:aws:ec2:*::image/*",
+    "arn:aws:ec2:*::snapshot/*",
+    "arn:aws:ec2:*:*:subnet/*",
+    "arn:aws:ec2:*:*:network-interface/*",
+    "arn:aws:ec2:*:*:security-group/*",
+    "arn:aws:ec2:*:*:key-pair/*",
+    "arn:aws:ec2:*:*:volume/*",
+)
+
+
+def tag_scoped_statements(cloud_id: str) -> list[Statement]:
+    """Instance actions limited to instances tagged `cloudplane-cloud-id=<cloud_id>`."""
+    resource_tag = f"aws:ResourceTag/{TAG_KEY}"
+    return [
+        {
+            "Sid": "DenyTaggingOnOtherInstances",
+            "Effect": "Deny",
+            "Action": ["ec2:DeleteTags", "ec2:CreateTags"],
+            "Resource": "arn:aws:ec2:*:*:instance/*",
+            # Both keys must differ: tagging an instance while launching it is allowed.
+            "Condition": {
+                "StringNotEquals": {
+                    resource_tag: cloud_id,
+                    "ec2:CreateAction": ["RunInstances", "StartInstances"],
+                }
+            },
+        },
+        _allow(
+            "RestrictedInstanceStop",
+            ["ec2:TerminateInstances", "ec2:StopInstances"],
+            Condition={"StringEquals": {resource_tag: cloud_id}},
+        ),
+        _allow(
+            "RestrictedInstanceStart",
+            ["ec2:StartInstances", "ec2:RunInstances"],
+            Condition={
+                "StringEquals": {f"aws:RequestTag/{TAG_KEY}": cloud_id},
+                "ForAnyValue:StringEquals": {"aws:TagKeys": [TAG_KEY]},
+            },
+        ),
+        _allow(
+            "AllowRunInstancesForUntaggedResources",
+            ["ec2:RunInstances"],
+            list(UNTAGGED_RUN_INSTANCES_RESOURCES),
+        ),
+    ]
+
+
+def _steady_state_statements() -> list[Statement]:
     return [
         _allow("PassInstanceRole", ["iam:PassRole", "iam:GetInstanceProfile"]),
         _allow(
@@ -227,10 +296,10 @@ def initial_setup_statements() -> list[Statement]:
     ]
 
 
-def controlplane_inline_policies() -> dict[str, dict[str, Any]]:
-    """The three inline policies of the cross-account role, by name."""
+def controlplane_inline_policies(cloud_id: str | None = None) -> dict[str, dict[str, Any]]:
+    """The three inline policies of the cross-account role, by name; a cloud id scopes instance actions."""
     return {
-        STEADY_STATE_POLICY_NAME: document(steady_state_statements()),
+        STEADY_STATE_POLICY_NAME: document(steady_state_statements(cloud_id)),
         SERVICE_STEADY_STATE_POLICY_NAME: document(service_steady_state_statements()),
         INITIAL_SETUP_POLICY_NAME: document(initial_setup_statements()),
     }
