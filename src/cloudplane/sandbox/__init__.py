@@ -11,6 +11,8 @@ What the extensions change (each module's docstring has the details):
   ManagedPolicyArns take effect.
 - cfn_types: AWS::EC2::SecurityGroupEgress, AWS::S3::BucketPolicy, AWS::MemoryDB::{ParameterGroup,
   SubnetGroup,Cluster}; real SubnetRouteTableAssociation and SecurityGroupIngress (physical ids, delete).
+- cfn_updates: a stack update changes a SecurityGroup's tags in place (no replacement), a Role's trust,
+  inline and managed policies and tags, and EFS / MemoryDB tags, as AWS does.
 - cfn_getatt: the GetAtt attributes moto lacks (Subnet AvailabilityZone, EFS FileSystemId / Arn, MountTarget
   IpAddress, SecurityGroup VpcId, IGW / RouteTable / VPCEndpoint ids, ...).
 - cfn_delete: delete_stack removes gateways, attachments, route tables, routes and endpoints; a non-empty
@@ -22,6 +24,8 @@ What the extensions change (each module's docstring has the details):
 - s3_policy: bucket policies with Conditions (e.g. aws:SecureTransport) no longer block object calls.
 - memorydb_api: parameter groups, DescribeParameters, DescribeACLs; CreateCluster validates its references.
 - iam_startup: AWS-managed policies are loaded without costing about a second after every reset.
+- nat_gateways: a NAT gateway's interface is in its subnet; DeleteNatGateway frees its interface and address;
+  stacks delete NatGateway and release EIP resources; a Route's target follows stack updates.
 - quotas: Service Quotas answer configurable values (vpc and ec2 codes); VPC / IGW limits are enforced.
 
 Test hooks for failure paths:
@@ -57,10 +61,12 @@ def install() -> None:
             cfn_lifecycle,
             cfn_properties,
             cfn_types,
+            cfn_updates,
             ec2_rules,
             fault_injection,
             iam_startup,
             memorydb_api,
+            nat_gateways,
             quotas,
             s3_policy,
         )
@@ -74,9 +80,11 @@ def install() -> None:
             ec2_rules,
             cfn_properties,
             cfn_types,
+            cfn_updates,
             cfn_lifecycle,
             s3_policy,
             memorydb_api,
+            nat_gateways,
             quotas,
             fault_injection,
         ):

@@ -28,7 +28,9 @@ def _ec2_tags(resource: Any, props: dict[str, Any], account_id: str, region: str
     tags = props.get("Tags")
     if isinstance(resource, TaggedEC2Resource) and isinstance(tags, list) and tags:
         tag_map = {tag["Key"]: tag["Value"] for tag in tags}
-        ec2_backends[account_id][region].create_tags([resource.physical_resource_id], tag_map)
+        # Tags are filed under the resource's id, which for an EIP is its allocation id, not its physical id.
+        resource_id = getattr(resource, "id", None) or resource.physical_resource_id
+        ec2_backends[account_id][region].create_tags([resource_id], tag_map)
 
 
 @post_create("AWS::EC2::VPC")
