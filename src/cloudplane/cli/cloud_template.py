@@ -1,0 +1,115 @@
+"""`cloudplane cloud template --customer-defined`: a CloudFormation template you apply yourself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+
+@click.command()
+@click.option(
+    "--customer-defined",
+    is_flag=True,
+    help="Print the template of a customer-defined cloud (required; managed clouds come from `cloud setup`).",
+)
+@click.option(
+    "--private-network", is_flag=True, help="Private cluster subnets behind NAT gateways (no public IPs)."
+)
+@click.option(
+    "--nat-gateways",
+    type=click.Choice(["per-az", "single"]),
+    help="Default of the template's NatGateways parameter: one NAT gateway per zone (default) or one shared.",
+)
+@click.option(
+    "--enable-head-node-fault-tolerance",
+    is_flag=True,
+    help="Add a MemoryDB cluster for head-node fault tolerance.",
+)
+@click.option("--no-efs", is_flag=True, help="Leave out the EFS file system (workspaces need it).")
+@click.option(
+    "--name", "-n", metavar="NAME", help="Cloud name in the register command (default: the stack's name)."
+)
+@click.option(
+    "--cloud-id",
+    "--id",
+    "cloud_id",
+    metavar="CLOUD_ID",
+    help="A registered cloud: its External ID and shape, and instance permissions scoped to its tag.",
+)
+@click.option(
+    "--region", help="Only allow the stack in this region (default: any; with --cloud-id: the cloud's)."
+)
+@click.option(
+    "--zone-count",
+    type=int,
+    help="Number of availability zones, 2-6 (default 3; with --cloud-id: as registered).",
+)
+@click.option(
+    "--controlplane-principal",
+    metavar="ARN",
+    help="Principal the cross-account role trusts (default: your AWS account's root, arn:aws:iam::ACCOUNT:root).",
+)
+def template(
+    customer_defined: bool,
+    private_network: bool,
+    nat_gateways: str | None,
+    enable_head_node_fault_tolerance: bool,
+    no_efs: bool,
+    name: str | None,
+    cloud_id: str | None,
+    region: str | None,
+    zone_count: int | None,
+    controlplane_principal: str | None,
+) -> int:
+    """Print a CloudFormation template (JSON) of a customer-defined cloud.
+
+    \b
+    Apply it yourself, then run its RegisterCommand output:
+      cloudplane cloud template --customer-defined > cloud.json
+      aws cloudformation create-stack --stack-name my-cloud --template-body file://cloud.json \\
+          --capabilities CAPABILITY_NAMED_IAM
+    Then print it again with --cloud-id and update the same stack with it: the cross-account role's
+    instance permissions become limited to instances tagged with the cloud id.
+    """
+    import json
+
+    from cloudplane.clouds.template_request import TemplateRequest, template_options
+
+    request = TemplateRequest(
+        customer_defined=customer_defined,
+        private_network=private_network,
+        nat_gateways=nat_gateways,
+        head_node_fault_tolerance=enable_head_node_fault_tolerance,
+        no_efs=no_efs,
+        name=name,
+        cloud_id=cloud_id,
+        region=region,
+        zone_count=zone_count,
+        controlplane_principal=controlplane_principal,
+    )
+    request.validate()
+    options = template_options(request, client=_LazyClient(), account_id=lambda: _account_id(region))
+
+    from cloudplane.aws.byo_template import customer_defined_template
+    from cloudplane.console import Console
+
+    Console().result(json.dumps(customer_defined_template(options), indent=2))
+    return 0
+
+
+class _LazyClient:
+    """The control plane, opened only for the one lookup a cloud id needs."""
+
+    def find_cloud(self, **kwargs: Any) -> dict[str, Any]:
+        from cloudplane.cli.cloud import open_client
+
+        with open_client() as client:
+            return client.find_cloud(**kwargs)
+
+
+def _account_id(region: str | None) -> str:
+    from cloudplane.aws.session import AwsClients
+    from cloudplane.clouds.identity import caller_identity
+
+    return caller_identity(AwsClients(region or "us-east-1"))["Account"]
