@@ -10,8 +10,7 @@ import ipaddress
 from typing import Any
 
 from cloudplane.aws import template_parts
-from cloudplane.aws.template import VPC_CIDR, subnet_cidrs
-from cloudplane.aws.template_parts import CloudLabels, Resources, ref
+from cloudplane.aws.template_parts import CloudLabels, Resources, ref, subnet_cidrs
 
 PER_AZ_NAT = "PerAzNatGateways"  # the condition that adds a NAT gateway in every zone but the first
 NAT_SUBNET_PREFIX = 26  # NAT gateways need a handful of addresses, not a cluster's worth
@@ -27,39 +26,6 @@ def private_plan(count: int) -> tuple[list[str], list[str]]:
     spare = ipaddress.ip_network(slots[-1])
     nat = [str(s) for s in list(spare.subnets(new_prefix=NAT_SUBNET_PREFIX))[:count]]
     return slots[:count], nat
-
-
-def _vpc_and_gateway(labels: CloudLabels, resources: Resources) -> None:
-    resources["Vpc"] = {
-        "Type": "AWS::EC2::VPC",
-        "Properties": {
-            "CidrBlock": VPC_CIDR,
-            "EnableDnsSupport": True,
-            "EnableDnsHostnames": True,
-            "Tags": labels.tags(labels.name("")),
-        },
-    }
-    resources["InternetGateway"] = {
-        "Type": "AWS::EC2::InternetGateway",
-        "Properties": {"Tags": labels.tags(labels.name(""))},
-    }
-    resources["InternetGatewayAttachment"] = {
-        "Type": "AWS::EC2::VPCGatewayAttachment",
-        "Properties": {"VpcId": ref("Vpc"), "InternetGatewayId": ref("InternetGateway")},
-    }
-    resources["PublicRouteTable"] = {
-        "Type": "AWS::EC2::RouteTable",
-        "Properties": {"VpcId": ref("Vpc"), "Tags": labels.tags(labels.name("-public"))},
-    }
-    resources["DefaultRoute"] = {
-        "Type": "AWS::EC2::Route",
-        "DependsOn": "InternetGatewayAttachment",
-        "Properties": {
-            "RouteTableId": ref("PublicRouteTable"),
-            "DestinationCidrBlock": "0.0.0.0/0",
-            "GatewayId": ref("InternetGateway"),
-        },
-    }
 
 
 def _subnet(
@@ -92,7 +58,7 @@ def _associate(resources: Resources, subnet: str, route_table: str) -> None:
 
 def public_network(labels: CloudLabels, resources: Resources, count: int) -> list[str]:
     """Public cluster subnets, one per zone, routed to the internet gateway. Returns their logical ids."""
-    _vpc_and_gateway(labels, resources)
+    template_parts.vpc_and_gateway(labels, resources)
     subnets = []
     for index, cidr in enumerate(subnet_cidrs(count)):
         subnet = f"Subnet{index}"
@@ -128,7 +94,7 @@ def private_network(labels: CloudLabels, resources: Resources, count: int) -> li
     Every zone gets a NAT subnet; whether every zone also gets its own NAT gateway (no cross-zone
     traffic, no single point of failure) or all share the first one is the PerAzNatGateways condition.
     """
-    _vpc_and_gateway(labels, resources)
+    template_parts.vpc_and_gateway(labels, resources)
     cluster_cidrs, nat_cidrs = private_plan(count)
     subnets = []
     route_tables = ["PublicRouteTable"]

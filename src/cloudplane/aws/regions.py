@@ -54,7 +54,10 @@ def check_region_enabled(ec2_client: object, region: str) -> None:
 def availability_zones(ec2_client: object) -> list[dict[str, str]]:
     """Standard availability zones that are up, sorted by name (no Local or Wavelength zones)."""
     response = ec2_client.describe_availability_zones(  # type: ignore[attr-defined]
-        Filters=[{"Name": "zone-type", "Values": ["availability-zone"]}, {"Name": "state", "Values": ["available"]}]
+        Filters=[
+            {"Name": "zone-type", "Values": ["availability-zone"]},
+            {"Name": "state", "Values": ["available"]},
+        ]
     )
     zones = [{"name": z["ZoneName"], "id": z.get("ZoneId", "")} for z in response["AvailabilityZones"]]
     return sorted(zones, key=lambda z: z["name"])

@@ -11,7 +11,11 @@ from urllib.parse import quote
 from cloudplane.aws.errors import error_code
 from cloudplane.errors import OperationFailed
 
-CANCELLED_MARKERS = ("Resource creation cancelled", "Resource update cancelled", "Resource deletion cancelled")
+CANCELLED_MARKERS = (
+    "Resource creation cancelled",
+    "Resource update cancelled",
+    "Resource deletion cancelled",
+)
 STACK_TYPE = "AWS::CloudFormation::Stack"
 
 

@@ -6,17 +6,12 @@ from the account's own view of the region (standard zones only, no Local or Wave
 
 from __future__ import annotations
 
-import ipaddress
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from cloudplane import naming
 from cloudplane.aws import policies, template_parts
-from cloudplane.aws.template_parts import CloudLabels
-from cloudplane.naming import TAG_KEY
-
-VPC_CIDR = "10.0.0.0/16"
+from cloudplane.aws.template_parts import CloudLabels, ref, subnet_cidrs
 
 
 @dataclass(frozen=True)
@@ -51,58 +46,9 @@ class ManagedCloudOptions:
         return f"cp-{self.slug.removeprefix('cld-')}"
 
 
-def subnet_cidrs(count: int, vpc_cidr: str = VPC_CIDR) -> list[str]:
-    """Split the VPC into equal subnets, at least four slots (/18 of a /16) so a later AZ fits."""
-    if count < 1:
-        raise ValueError("a cloud needs at least one subnet")
-    network = ipaddress.ip_network(vpc_cidr)
-    extra_bits = max(2, math.ceil(math.log2(count)))
-    return [str(s) for s in list(network.subnets(prefixlen_diff=extra_bits))[:count]]
-
-
-def _tags(options: ManagedCloudOptions, name: str | None = None) -> list[dict[str, str]]:
-    tags = [{"Key": TAG_KEY, "Value": options.cloud_id}]
-    if name:
-        tags.insert(0, {"Key": "Name", "Value": name})
-    return tags
-
-
-def _ref(logical_id: str) -> dict[str, str]:
-    return {"Ref": logical_id}
-
-
-def _network(options: ManagedCloudOptions, resources: dict[str, Any]) -> list[str]:
+def _network(options: ManagedCloudOptions, labels: CloudLabels, resources: dict[str, Any]) -> list[str]:
     """VPC, IGW, public route table, one public subnet per AZ, S3 endpoint. Returns subnet logical ids."""
-    resources["Vpc"] = {
-        "Type": "AWS::EC2::VPC",
-        "Properties": {
-            "CidrBlock": VPC_CIDR,
-            "EnableDnsSupport": True,
-            "EnableDnsHostnames": True,
-            "Tags": _tags(options, f"cloudplane-{options.cloud_id}"),
-        },
-    }
-    resources["InternetGateway"] = {
-        "Type": "AWS::EC2::InternetGateway",
-        "Properties": {"Tags": _tags(options, f"cloudplane-{options.cloud_id}")},
-    }
-    resources["InternetGatewayAttachment"] = {
-        "Type": "AWS::EC2::VPCGatewayAttachment",
-        "Properties": {"VpcId": _ref("Vpc"), "InternetGatewayId": _ref("InternetGateway")},
-    }
-    resources["PublicRouteTable"] = {
-        "Type": "AWS::EC2::RouteTable",
-        "Properties": {"VpcId": _ref("Vpc"), "Tags": _tags(options, f"cloudplane-{options.cloud_id}-public")},
-    }
-    resources["DefaultRoute"] = {
-        "Type": "AWS::EC2::Route",
-        "DependsOn": "InternetGatewayAttachment",
-        "Properties": {
-            "RouteTableId": _ref("PublicRouteTable"),
-            "DestinationCidrBlock": "0.0.0.0/0",
-            "GatewayId": _ref("InternetGateway"),
-        },
-    }
+    template_parts.vpc_and_gateway(labels, resources)
     subnet_ids = []
     for index, (zone, cidr) in enumerate(
         zip(options.availability_zones, subnet_cidrs(len(options.availability_zones)), strict=True)
@@ -112,16 +58,16 @@ def _network(options: ManagedCloudOptions, resources: dict[str, Any]) -> list[st
         resources[subnet] = {
             "Type": "AWS::EC2::Subnet",
             "Properties": {
-                "VpcId": _ref("Vpc"),
-                "AvailabilityZone": _ref(f"AvailabilityZone{index}"),
+                "VpcId": ref("Vpc"),
+                "AvailabilityZone": ref(f"AvailabilityZone{index}"),
                 "CidrBlock": cidr,
                 "MapPublicIpOnLaunch": True,
-                "Tags": _tags(options, f"cloudplane-{options.cloud_id}-{zone}"),
+                "Tags": labels.tags(labels.name(f"-{zone}")),
             },
         }
         resources[f"{subnet}RouteTableAssociation"] = {
             "Type": "AWS::EC2::SubnetRouteTableAssociation",
-            "Properties": {"SubnetId": _ref(subnet), "RouteTableId": _ref("PublicRouteTable")},
+            "Properties": {"SubnetId": ref(subnet), "RouteTableId": ref("PublicRouteTable")},
         }
     template_parts.s3_gateway_endpoint(resources, ["PublicRouteTable"])
     return subnet_ids
@@ -155,7 +101,7 @@ def managed_cloud_template(options: ManagedCloudOptions) -> dict[str, Any]:
         raise ValueError(f"unknown shared storage {options.shared_storage!r}")
     labels = _labels(options)
     resources: dict[str, Any] = {}
-    subnets = _network(options, resources)
+    subnets = _network(options, labels, resources)
     template_parts.security_group(labels, resources)
     template_parts.bucket(labels, resources)
     template_parts.roles(labels, resources)

@@ -6,6 +6,8 @@ name, tag and describe them, which `CloudLabels` captures (a value may be a Clou
 
 from __future__ import annotations
 
+import ipaddress
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +21,7 @@ ECR_READ_ONLY = "arn:${AWS::Partition}:iam::aws:policy/AmazonEC2ContainerRegistr
 CORS_EXPOSED_HEADERS = ["Accept-Ranges", "Content-Range", "Content-Length"]
 
 Resources = dict[str, Any]
+VPC_CIDR = "10.0.0.0/16"
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,49 @@ class CloudLabels:
         if name:
             tags.insert(0, {"Key": "Name", "Value": name})
         return tags
+
+
+def subnet_cidrs(count: int, vpc_cidr: str = VPC_CIDR) -> list[str]:
+    """Split the VPC into equal subnets, at least four slots (/18 of a /16) so a later AZ fits."""
+    if count < 1:
+        raise ValueError("a cloud needs at least one subnet")
+    network = ipaddress.ip_network(vpc_cidr)
+    extra_bits = max(2, math.ceil(math.log2(count)))
+    return [str(s) for s in list(network.subnets(prefixlen_diff=extra_bits))[:count]]
+
+
+def vpc_and_gateway(labels: CloudLabels, resources: Resources) -> None:
+    """VPC with DNS, an attached internet gateway and a public route table whose default route uses it."""
+    resources["Vpc"] = {
+        "Type": "AWS::EC2::VPC",
+        "Properties": {
+            "CidrBlock": VPC_CIDR,
+            "EnableDnsSupport": True,
+            "EnableDnsHostnames": True,
+            "Tags": labels.tags(labels.name("")),
+        },
+    }
+    resources["InternetGateway"] = {
+        "Type": "AWS::EC2::InternetGateway",
+        "Properties": {"Tags": labels.tags(labels.name(""))},
+    }
+    resources["InternetGatewayAttachment"] = {
+        "Type": "AWS::EC2::VPCGatewayAttachment",
+        "Properties": {"VpcId": ref("Vpc"), "InternetGatewayId": ref("InternetGateway")},
+    }
+    resources["PublicRouteTable"] = {
+        "Type": "AWS::EC2::RouteTable",
+        "Properties": {"VpcId": ref("Vpc"), "Tags": labels.tags(labels.name("-public"))},
+    }
+    resources["DefaultRoute"] = {
+        "Type": "AWS::EC2::Route",
+        "DependsOn": "InternetGatewayAttachment",
+        "Properties": {
+            "RouteTableId": ref("PublicRouteTable"),
+            "DestinationCidrBlock": "0.0.0.0/0",
+            "GatewayId": ref("InternetGateway"),
+        },
+    }
 
 
 def ref(logical_id: str) -> dict[str, str]:
