@@ -307,3 +307,14 @@ def test_delete_forgets_the_cloud_and_touches_nothing_in_the_account(aws: Factor
         assert iam.get_role(RoleName=role.rsplit("/", 1)[-1])["Role"]
     (statement,) = trust_of(aws, built.cp_role)["Statement"]
     assert statement["Condition"]["StringEquals"]["sts:ExternalId"] == cloud["external_id"]
+
+
+def test_the_peer_flag_is_hidden_and_the_role_is_still_required(aws: Factory) -> None:
+    assert "anyscale" not in cloudplane("cloud", "register", "--help").stdout
+    built = customer_cloud(aws)
+    args = register_args(built)
+    at = args.index("--controlplane-iam-role-id")
+    del args[at : at + 2]
+    run = cloudplane(*args, "--yes")
+    assert run.exit_code == 2 and "missing --controlplane-iam-role-id" in run.stderr
+    assert clouds() == []

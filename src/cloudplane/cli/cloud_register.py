@@ -21,12 +21,12 @@ import click
     "--efs-id",
     help="EFS file system (fs-...). Leave it out to go without workspaces: they need shared storage.",
 )
+# The peer's flag name, accepted so existing scripts keep working, but not advertised.
+@click.option("--anyscale-iam-role-id", "peer_controlplane_role", hidden=True)
 @click.option(
     "--controlplane-iam-role-id",
-    "--anyscale-iam-role-id",
     "controlplane_role",
-    required=True,
-    help="ARN of the cross-account role the control plane assumes.",
+    help="ARN of the cross-account role the control plane assumes (required).",
 )
 @click.option(
     "--instance-iam-role-id", "instance_role", required=True, help="ARN of the cluster nodes' role."
@@ -50,7 +50,8 @@ def register(
     security_group_ids: str,
     s3_bucket_id: str,
     efs_id: str | None,
-    controlplane_role: str,
+    peer_controlplane_role: str | None,
+    controlplane_role: str | None,
     instance_role: str,
     memorydb_cluster_id: str | None,
     private_network: bool,
@@ -60,7 +61,15 @@ def register(
 ) -> int:
     """Register a cloud made of your own resources; verified first, nothing kept if it fails."""
     from cloudplane.clouds.register import RegisterRequest
+    from cloudplane.errors import InputError
 
+    if controlplane_role and peer_controlplane_role and controlplane_role != peer_controlplane_role:
+        raise InputError(
+            "--controlplane-iam-role-id and --anyscale-iam-role-id name different roles; give one"
+        )
+    controlplane_role = controlplane_role or peer_controlplane_role
+    if not controlplane_role:
+        raise InputError("missing --controlplane-iam-role-id: the ARN of the cross-account role")
     request = RegisterRequest(
         name=name,
         region=region,
