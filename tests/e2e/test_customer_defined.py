@@ -318,3 +318,25 @@ def test_the_peer_flag_is_hidden_and_the_role_is_still_required(aws: Factory) ->
     run = cloudplane(*args, "--yes")
     assert run.exit_code == 2 and "missing --controlplane-iam-role-id" in run.stderr
     assert clouds() == []
+
+
+def test_register_json_output_carries_the_findings_either_way(aws: Factory) -> None:
+    built = customer_cloud(aws)
+    aws("ec2").revoke_security_group_ingress(
+        GroupId=built.sg_id,
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+        ],
+    )
+    refused = register(built, "--yes", "--output", "json")
+    assert refused.exit_code == 1
+    body = refused.json()
+    assert body["cloud"] is None and body["verification"]["passed"] is False
+    assert any(f["check"] == "SG-2" and not f["passed"] for f in body["verification"]["findings"])
+
+    aws("ec2").authorize_security_group_ingress(
+        GroupId=built.sg_id, IpProtocol="tcp", FromPort=443, ToPort=443, CidrIp="0.0.0.0/0"
+    )
+    accepted = register(built, "--yes", "--output", "json")
+    assert accepted.exit_code == 0, accepted.stderr
+    assert accepted.json()["cloud"]["name"] == "acme" and accepted.json()["verification"]["passed"] is True

@@ -101,6 +101,8 @@ def register(
         report = run_verification(cloud, console=console, aws=aws)
         if output == "text":
             render_report(report, console)
+        elif not report.passed:  # scripts get the findings that refused the registration
+            console.json({"cloud": None, "verification": report.to_dict()})
         return report
 
     def confirm_warnings(_: Any) -> None:
