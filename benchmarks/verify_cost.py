@@ -45,7 +45,9 @@ def main() -> None:
         from cloudplane.console import Console
         from cloudplane.verify import verify_cloud
 
-        print(f"{'cloud':<22} {'checks':>6} {'API calls':>9} {'median':>8} {'min':>8}  (wall time, {ROUNDS} rounds)")
+        print(
+            f"{'cloud':<22} {'checks':>6} {'API calls':>9} {'median':>8} {'min':>8}  (wall time, {ROUNDS} rounds)"
+        )
         with ControlPlaneClient.from_env() as client:
             for label, memorydb in (("managed, EFS", False), ("managed, EFS, MemoryDB", True)):
                 request = SetupRequest(f"bench-{int(memorydb)}", "us-west-2", "nfs", memorydb)
