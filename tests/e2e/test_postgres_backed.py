@@ -18,8 +18,8 @@ from tests.leftovers import tagged_resources
 @pytest.mark.postgres
 def test_managed_lifecycle_on_postgres(
     aws: Callable[..., Any],
-    new_postgres_schema: Callable[[], str],
-    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+    new_postgres_schema: Callable[[], str],  # noqa: F811  (the imported fixture)
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url = new_postgres_schema()
     monkeypatch.setenv("CLOUDPLANE_DATABASE_URL", url)
