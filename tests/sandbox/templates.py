@@ -55,6 +55,41 @@ def subnet(cloud_id: str, cidr: str, zone: Any, vpc_id: str = "Vpc") -> dict[str
     }
 
 
+def bucket(name: str, cloud_id: str) -> dict[str, Any]:
+    """A bucket with every setting the managed template gives it, retained on delete."""
+    return {
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Retain",
+        "Properties": {
+            "BucketName": name,
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                ]
+            },
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "CorsConfiguration": {
+                "CorsRules": [
+                    {
+                        "AllowedHeaders": ["*"],
+                        "AllowedMethods": ["GET", "PUT"],
+                        "AllowedOrigins": ["https://console.example.com"],
+                        "ExposedHeaders": ["Content-Range"],
+                        "MaxAge": 3600,
+                    }
+                ]
+            },
+            "Tags": tags(cloud_id),
+        },
+    }
+
+
 def managed_cloud(cloud_id: str, zones: list[str], memorydb: bool = True) -> dict[str, Any]:
     """One stack with every resource type a managed cloud uses, and outputs on all of them."""
     anywhere = "0.0.0.0/0"
@@ -110,37 +145,7 @@ def managed_cloud(cloud_id: str, zones: list[str], memorydb: bool = True) -> dic
             "Type": "AWS::EC2::SecurityGroupEgress",
             "Properties": {"GroupId": sg_id, "IpProtocol": "-1", "DestinationSecurityGroupId": sg_id},
         },
-        "Bucket": {
-            "Type": "AWS::S3::Bucket",
-            "DeletionPolicy": "Retain",
-            "Properties": {
-                "BucketName": f"cloudplane-{cloud_id}",
-                "BucketEncryption": {
-                    "ServerSideEncryptionConfiguration": [
-                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
-                    ]
-                },
-                "PublicAccessBlockConfiguration": {
-                    "BlockPublicAcls": True,
-                    "BlockPublicPolicy": True,
-                    "IgnorePublicAcls": True,
-                    "RestrictPublicBuckets": True,
-                },
-                "VersioningConfiguration": {"Status": "Enabled"},
-                "CorsConfiguration": {
-                    "CorsRules": [
-                        {
-                            "AllowedHeaders": ["*"],
-                            "AllowedMethods": ["GET", "PUT"],
-                            "AllowedOrigins": ["https://console.example.com"],
-                            "ExposedHeaders": ["Content-Range"],
-                            "MaxAge": 3600,
-                        }
-                    ]
-                },
-                "Tags": tags(cloud_id),
-            },
-        },
+        "Bucket": bucket(f"cloudplane-{cloud_id}", cloud_id),
         "BucketPolicy": {
             "Type": "AWS::S3::BucketPolicy",
             "Properties": {

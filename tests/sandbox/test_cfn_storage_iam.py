@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from .templates import TAG_KEY, getatt, outputs, ref, stack, tags, template
+from .templates import TAG_KEY, bucket, getatt, outputs, ref, stack, tags, template
 
 BUCKET = "cloudplane-data-c1"
 
@@ -16,37 +16,7 @@ BUCKET = "cloudplane-data-c1"
 def _bucket_resources() -> dict[str, Any]:
     bucket_arn = getatt("Bucket", "Arn")
     return {
-        "Bucket": {
-            "Type": "AWS::S3::Bucket",
-            "DeletionPolicy": "Retain",
-            "Properties": {
-                "BucketName": BUCKET,
-                "BucketEncryption": {
-                    "ServerSideEncryptionConfiguration": [
-                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
-                    ]
-                },
-                "PublicAccessBlockConfiguration": {
-                    "BlockPublicAcls": True,
-                    "BlockPublicPolicy": True,
-                    "IgnorePublicAcls": True,
-                    "RestrictPublicBuckets": True,
-                },
-                "VersioningConfiguration": {"Status": "Enabled"},
-                "CorsConfiguration": {
-                    "CorsRules": [
-                        {
-                            "AllowedHeaders": ["*"],
-                            "AllowedMethods": ["GET", "PUT"],
-                            "AllowedOrigins": ["https://console.example.com"],
-                            "ExposedHeaders": ["Content-Range"],
-                            "MaxAge": 3600,
-                        }
-                    ]
-                },
-                "Tags": tags("c1"),
-            },
-        },
+        "Bucket": bucket(BUCKET, "c1"),
         "BucketPolicy": {
             "Type": "AWS::S3::BucketPolicy",
             "Properties": {
