@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import click
 
+_RATE = click.FloatRange(0, 1)
+
+
+def _percent(rate: float) -> str:
+    return f"{round(rate * 100, 2):g}%"
+
 
 @click.group()
 def sandbox() -> None:
@@ -15,8 +21,22 @@ def sandbox() -> None:
 @click.option(
     "--port", default=5055, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on."
 )
-def start(host: str, port: int) -> None:
+@click.option(
+    "--throttle-rate",
+    default=0.0,
+    type=_RATE,
+    help="Share of AWS API requests answered with a throttling error.",
+)
+@click.option(
+    "--error-rate", default=0.0, type=_RATE, help="Share of AWS API requests answered with HTTP 500/503."
+)
+@click.option("--seed", type=int, default=None, help="Seed that makes the injected faults reproducible.")
+def start(host: str, port: int, throttle_rate: float, error_rate: float, seed: int | None) -> None:
     """Serve the sandbox in the foreground until Ctrl-C."""
+    if throttle_rate + error_rate > 1:
+        raise click.UsageError(
+            f"--throttle-rate plus --error-rate is {throttle_rate + error_rate:g}; it must be at most 1."
+        )
     try:
         from cloudplane.sandbox.server import serve_forever
     except ImportError as exc:  # moto is an optional extra
@@ -28,4 +48,12 @@ def start(host: str, port: int) -> None:
     click.echo(
         f"  export AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing", err=True
     )
-    serve_forever(host, port)
+    if throttle_rate or error_rate:
+        seeded = f", seed {seed}" if seed is not None else ""
+        click.echo(
+            f"Request faults on: {_percent(throttle_rate)} throttled, "
+            f"{_percent(error_rate)} HTTP 5xx{seeded} "
+            "(until POST /moto-api/reset or DELETE /moto-api/cloudplane/faults).",
+            err=True,
+        )
+    serve_forever(host, port, throttle_rate=throttle_rate, error_rate=error_rate, seed=seed)

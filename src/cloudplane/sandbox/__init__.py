@@ -68,6 +68,7 @@ def install() -> None:
             memorydb_api,
             nat_gateways,
             quotas,
+            request_faults,
             s3_policy,
         )
 
@@ -87,6 +88,7 @@ def install() -> None:
             nat_gateways,
             quotas,
             fault_injection,
+            request_faults,
         ):
             module.apply()
         _installed = True

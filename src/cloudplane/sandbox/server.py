@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +32,7 @@ class SandboxServer:
         self._server.stop()
 
     def reset(self) -> None:
-        """Forget all state (resources, quota overrides, injected failures) and switch IAM enforcement off."""
+        """Forget all state (resources, quotas, injected failures, request faults); IAM enforcement off."""
         self._post("/moto-api/reset")
         self._post("/moto-api/reset-auth", b"inf", "text/plain")
 
@@ -50,12 +51,40 @@ class SandboxServer:
             rule["LogicalResourceId"] = logical_id
         self._post("/moto-api/cloudplane/fail-next", json.dumps(rule).encode())
 
+    def set_faults(
+        self, throttle_rate: float = 0.0, error_rate: float = 0.0, seed: int | None = None
+    ) -> None:
+        """Throttle / fail these shares of AWS API requests, before moto sees them, until cleared or reset."""
+        settings = {"throttle_rate": throttle_rate, "error_rate": error_rate, "seed": seed}
+        try:
+            self._post("/moto-api/cloudplane/faults", json.dumps(settings).encode())
+        except urllib.error.HTTPError as exc:
+            if exc.code != 400:
+                raise
+            raise ValueError(json.loads(exc.read() or b"{}").get("Error", str(exc))) from None
+
+    def clear_faults(self) -> None:
+        self._request("DELETE", "/moto-api/cloudplane/faults")
+
+    def fault_counters(self) -> dict[str, int]:
+        """Requests seen, throttled and failed since faults were last set or reset."""
+        return dict(self._request("GET", "/moto-api/cloudplane/faults")["counters"])
+
     def _post(self, path: str, body: bytes = b"", content_type: str = "application/json") -> None:
+        self._request("POST", path, body, content_type)
+
+    def _request(
+        self, method: str, path: str, body: bytes | None = None, content_type: str = "application/json"
+    ) -> Any:
         request = urllib.request.Request(
-            self.url + path, data=body, method="POST", headers={"Content-Type": content_type}
+            self.url + path, data=body, method=method, headers={"Content-Type": content_type}
         )
         with urllib.request.urlopen(request, timeout=30) as response:
-            response.read()
+            raw = response.read()
+        try:
+            return json.loads(raw or b"null")
+        except ValueError:
+            return raw.decode(errors="replace")
 
 
 def start_threaded(host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
@@ -69,9 +98,15 @@ def start_threaded(host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
     return SandboxServer(url=f"http://{bound_host}:{bound_port}", _server=server)
 
 
-def serve_forever(host: str, port: int) -> None:
-    """Run the sandbox in the foreground until interrupted."""
+def serve_forever(
+    host: str, port: int, throttle_rate: float = 0.0, error_rate: float = 0.0, seed: int | None = None
+) -> None:
+    """Run the sandbox in the foreground until interrupted, with request faults at these rates."""
     _prepare()
     from moto.server import main
+
+    from .request_faults import configure
+
+    configure(throttle_rate, error_rate, seed)
 
     main(["--host", host, "--port", str(port)])
