@@ -9,6 +9,7 @@ so importing this module costs the CLI nothing.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
@@ -38,6 +39,7 @@ class ControlPlaneClient:
         self._http = http
         self._close = close or http.close
         self._closed = False
+        self._lock = threading.Lock()
         self.mode: Mode = mode
 
     # --- construction -------------------------------------------------------------------------
@@ -64,7 +66,13 @@ class ControlPlaneClient:
             )
         import httpx
 
-        http = httpx.Client(base_url=url, headers=_headers(token), timeout=timeout)
+        try:
+            http = httpx.Client(base_url=url, headers=_headers(token), timeout=timeout)
+        except httpx.InvalidURL as exc:
+            raise InputError(f"invalid control-plane URL {_redacted(url)!r}: {exc} (see {URL_ENV})") from None
+        if not http.base_url.host:
+            http.close()
+            raise InputError(f"the control-plane URL {_redacted(url)!r} names no host (see {URL_ENV})")
         return cls(http, mode="remote")
 
     @classmethod
@@ -98,6 +106,7 @@ class ControlPlaneClient:
         options: Mapping[str, Any] | None = None,
         external_id: str | None = None,
         resources: Mapping[str, Any] | None = None,
+        claim: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "name": name,
@@ -112,13 +121,15 @@ class ControlPlaneClient:
             body["external_id"] = external_id
         if resources is not None:
             body["resources"] = dict(resources)
-        return self._call("POST", "/clouds", json=body)
+        if claim is not None:
+            body["claim"] = dict(claim)
+        return self._call("POST", "/clouds", json=body, expect="id")
 
     def list_clouds(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/clouds")["clouds"]
+        return self._call("GET", "/clouds", expect="clouds")["clouds"]
 
     def get_cloud(self, cloud_id: str) -> dict[str, Any]:
-        return self._call("GET", _cloud_path(cloud_id))
+        return self._call("GET", _cloud_path(cloud_id), expect="id")
 
     def find_cloud(self, name: str | None = None, cloud_id: str | None = None) -> dict[str, Any]:
         """The cloud with this id, or else with this name."""
@@ -129,7 +140,7 @@ class ControlPlaneClient:
             return cloud
         if not name:
             raise InputError("give a cloud name or a cloud id")
-        matches = self._call("GET", "/clouds", params={"name": name})["clouds"]
+        matches = self._call("GET", "/clouds", params={"name": name}, expect="clouds")["clouds"]
         if not matches:
             raise NotFound(f"no cloud named {name!r}")
         return matches[0]
@@ -154,38 +165,59 @@ class ControlPlaneClient:
             body["options"] = dict(options)
         if failure_reason is not None:
             body["failure_reason"] = failure_reason
-        return self._call("PATCH", _cloud_path(cloud_id), json=body)
+        return self._call("PATCH", _cloud_path(cloud_id), json=body, expect="id")
 
     def store_verification(self, cloud_id: str, report: Mapping[str, Any]) -> dict[str, Any]:
-        return self._call("PUT", _cloud_path(cloud_id) + "/verification", json={"report": dict(report)})
+        return self._call(
+            "PUT", _cloud_path(cloud_id) + "/verification", json={"report": dict(report)}, expect="id"
+        )
 
     def set_default(self, cloud_id: str) -> dict[str, Any]:
-        return self._call("POST", _cloud_path(cloud_id) + "/default")
+        return self._call("POST", _cloud_path(cloud_id) + "/default", expect="id")
+
+    def claim_cloud(
+        self, cloud_id: str, *, operation: str, owner: str, seconds: float, replace: str | None = None
+    ) -> dict[str, Any]:
+        """Claim the cloud for a command (or renew the claim); Conflict while another holds it."""
+        body: dict[str, Any] = {"operation": operation, "owner": owner, "seconds": seconds}
+        if replace is not None:
+            body["replace"] = replace
+        return self._call("POST", _cloud_path(cloud_id) + "/claim", json=body, expect="id")
+
+    def release_cloud(self, cloud_id: str, owner: str) -> dict[str, Any]:
+        return self._call("DELETE", _cloud_path(cloud_id) + "/claim", params={"owner": owner}, expect="id")
 
     def delete_cloud(self, cloud_id: str) -> None:
         self._call("DELETE", _cloud_path(cloud_id))
 
     def health(self) -> dict[str, Any]:
-        return self._call("GET", "/healthz", prefix="")
+        return self._call("GET", "/healthz", prefix="", expect="status")
 
     # --- plumbing -----------------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, *, prefix: str = API_PREFIX, **kwargs: Any) -> Any:
+    def _call(
+        self, method: str, path: str, *, prefix: str = API_PREFIX, expect: str | None = None, **kwargs: Any
+    ) -> Any:
+        """The JSON body of a successful reply; `expect` names a key it must have (the reply of
+        anything but a cloudplane server lacks it)."""
         import httpx
 
         try:
-            response = self._http.request(method, prefix + path, **kwargs)
+            with self._lock:  # a command's claim is renewed from a second thread
+                response = self._http.request(method, prefix + path, **kwargs)
         except httpx.TimeoutException as exc:
-            raise OperationFailed(f"the control plane at {self._where()} did not answer in time") from exc
-        except httpx.TransportError as exc:
             raise OperationFailed(
-                f"cannot reach the control plane at {self._where()}: {_first_line(str(exc))}"
+                f"the control plane at {self._where()} did not answer in time (is {URL_ENV} right?)"
+            ) from exc
+        except httpx.RequestError as exc:
+            raise OperationFailed(
+                f"cannot reach the control plane at {self._where()}: {_first_line(str(exc)) or type(exc).__name__}"
                 f" (is the server running, and is {URL_ENV} right?)"
             ) from exc
-        return _result(response, self._where())
+        return _result(response, self._where(), expect)
 
     def _where(self) -> str:
-        return "(embedded)" if self.mode == "embedded" else str(self._http.base_url)
+        return "(embedded)" if self.mode == "embedded" else _redacted(str(self._http.base_url))
 
 
 def _headers(token: str | None) -> dict[str, str]:
@@ -200,16 +232,31 @@ def _cloud_path(cloud_id: str) -> str:
     return "/clouds/" + quote(cloud_id, safe="")
 
 
-def _result(response: httpx.Response, where: str) -> Any:
+def _result(response: httpx.Response, where: str, expect: str | None = None) -> Any:
     status = response.status_code
+    body = _json(response)
     if 200 <= status < 300:
         if status == 204 or not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            raise OperationFailed(f"the control plane at {where} sent a reply that is not JSON") from None
-    detail = _detail(response)
+            if expect is None:
+                return None
+            raise _not_cloudplane(response, where)
+        if body is _NOT_JSON or (expect is not None and not (isinstance(body, dict) and expect in body)):
+            raise _not_cloudplane(response, where)
+        return body
+    location = response.headers.get("location")
+    if 300 <= status < 400 and location:
+        target = _redacted(str(response.request.url.join(location)))
+        raise OperationFailed(
+            f"{where} redirects to {target} (HTTP {status}); set {URL_ENV} to the address it redirects to"
+        )
+    if not (isinstance(body, dict) and "detail" in body):
+        if status in (502, 503, 504):  # a proxy in front of the servers, with none of them answering
+            raise OperationFailed(
+                f"the control plane at {where} is unavailable (HTTP {status}, {_content_type(response)}); "
+                f"try again shortly, or check {URL_ENV}"
+            )
+        raise _not_cloudplane(response, where)
+    detail = _detail(body.get("detail"), response)
     if status == 404 and detail != "Not Found":
         raise NotFound(detail)
     if status == 404:
@@ -226,13 +273,34 @@ def _result(response: httpx.Response, where: str) -> Any:
     raise OperationFailed(f"the control plane at {where} failed (HTTP {status}): {detail}")
 
 
-def _detail(response: httpx.Response) -> str:
-    """The error message of a response, as one line."""
+_NOT_JSON = object()
+
+
+def _json(response: httpx.Response) -> Any:
+    """The parsed body if the response says it is JSON and is; _NOT_JSON otherwise."""
+    media_type = _content_type(response)
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        return _NOT_JSON
     try:
-        body = response.json()
+        return response.json()
     except ValueError:
-        body = None
-    detail = body.get("detail") if isinstance(body, dict) else None
+        return _NOT_JSON
+
+
+def _content_type(response: httpx.Response) -> str:
+    media_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media_type or "no content type"
+
+
+def _not_cloudplane(response: httpx.Response, where: str) -> OperationFailed:
+    return OperationFailed(
+        f"{where} does not look like a cloudplane control plane "
+        f"(HTTP {response.status_code}, {_content_type(response)}); check {URL_ENV}"
+    )
+
+
+def _detail(detail: Any, response: httpx.Response) -> str:
+    """The `detail` of a cloudplane error reply, as one line."""
     if isinstance(detail, list):
         parts = []
         for item in detail:
@@ -245,8 +313,14 @@ def _detail(response: httpx.Response) -> str:
         detail = "; ".join(parts)
     if isinstance(detail, str) and detail.strip():
         return _first_line(detail)
-    text = _first_line(response.text)[:200]
-    return f"{response.reason_phrase or 'error'}" + (f": {text}" if text else "")
+    return response.reason_phrase or "error"
+
+
+def _redacted(url: str) -> str:
+    """The URL without a password it may carry."""
+    from cloudplane.controlplane.settings import redact_url
+
+    return redact_url(url)
 
 
 def _first_line(text: str) -> str:

@@ -11,14 +11,18 @@ from cloudplane.errors import InputError
 CLOUD_ID_PREFIX = "cld_"
 TAG_KEY = "cloudplane-cloud-id"
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
-_CLOUD_ID = re.compile(r"^cld_[a-z0-9]{20}$")
+# Every shape is checked with fullmatch: `re.match` with `$` would accept a trailing newline.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
+_CLOUD_ID = re.compile(r"cld_[a-z0-9]{20}")
+# IAM's `[\w+=,.@:/-]`, where `\w` means ASCII word characters only.
+_EXTERNAL_ID_CHAR = r"[\w+=,.@:/-]"
+EXTERNAL_ID = re.compile(_EXTERNAL_ID_CHAR + "{2,1224}", re.ASCII)
 _ALPHABET = string.ascii_lowercase + string.digits
 
 
 def validate_cloud_name(name: str) -> str:
     """Cloud names: 1-63 letters, digits, '-' or '_', starting with a letter or digit."""
-    if not _NAME.match(name or ""):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InputError(
             f"invalid cloud name {name!r}: use 1-63 letters, digits, '-' or '_', starting with a letter or digit"
         )
@@ -26,11 +30,21 @@ def validate_cloud_name(name: str) -> str:
 
 
 def validate_cloud_id(cloud_id: str) -> str:
-    if not _CLOUD_ID.match(cloud_id or ""):
+    if not isinstance(cloud_id, str) or not _CLOUD_ID.fullmatch(cloud_id):
         raise InputError(
             f"invalid cloud id {cloud_id!r}: expected 'cld_' followed by 20 lowercase letters or digits"
         )
     return cloud_id
+
+
+def external_id_problem(external_id: str) -> str | None:
+    """What is wrong with an External ID, or None when IAM would accept it."""
+    if EXTERNAL_ID.fullmatch(external_id):
+        return None
+    bad = re.search(f"(?!{_EXTERNAL_ID_CHAR}).", external_id, re.ASCII | re.DOTALL)
+    if bad:
+        return f"{bad.group()!r} is not allowed in an External ID; use 2-1224 letters, digits or any of _+=,.@:/-"
+    return f"an External ID has 2-1224 characters, got {len(external_id)}"
 
 
 def new_cloud_id() -> str:

@@ -8,7 +8,8 @@ import re
 
 from cloudplane.errors import InputError
 
-_REGION_SHAPE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+# fullmatch: `re.match` with `$` would accept a trailing newline.
+REGION_SHAPE = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
 
 
 @functools.lru_cache(maxsize=1)
@@ -25,7 +26,7 @@ def _partition_regions() -> dict[str, list[str]]:
 
 def check_region_name(region: str) -> str:
     """Refuse China, GovCloud, other isolated partitions and unknown names, before any AWS call."""
-    if not region or not _REGION_SHAPE.match(region):
+    if not isinstance(region, str) or not REGION_SHAPE.fullmatch(region):
         raise InputError(f"invalid region {region!r}: expected a name like us-west-2")
     regions = _partition_regions()
     if region in regions.get("aws", []):

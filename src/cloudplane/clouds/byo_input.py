@@ -5,18 +5,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from cloudplane.naming import external_id_problem
+
+# Checked with fullmatch (`re.match` with `$` would accept a trailing newline) and re.ASCII
+# (`\d` and `\w` would accept digits and letters of every script).
 _AWS_ID = r"[0-9a-f]{8}(?:[0-9a-f]{9})?"
 _SHAPES = {
-    "vpc": re.compile(rf"^vpc-{_AWS_ID}$"),
-    "subnet": re.compile(rf"^subnet-{_AWS_ID}$"),
-    "security group": re.compile(rf"^sg-{_AWS_ID}$"),
-    "EFS": re.compile(rf"^fs-{_AWS_ID}$"),
+    "vpc": re.compile(rf"vpc-{_AWS_ID}"),
+    "subnet": re.compile(rf"subnet-{_AWS_ID}"),
+    "security group": re.compile(rf"sg-{_AWS_ID}"),
+    "EFS": re.compile(rf"fs-{_AWS_ID}"),
 }
-_ROLE_ARN = re.compile(r"^arn:aws:iam::(\d{12}):role/(?:[\w+=,.@-]+/)*([\w+=,.@-]{1,64})$")
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_MEMORYDB = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
-_EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
-_IPV4 = re.compile(r"^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$")
+_ROLE_ARN = re.compile(r"arn:aws:iam::([0-9]{12}):role/(?:[\w+=,.@-]+/)*([\w+=,.@-]{1,64})", re.ASCII)
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_MEMORYDB = re.compile(r"[a-z][a-z0-9-]{0,39}")
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"  # no leading zeros: 010 reads as octal
+_IPV4 = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
 EXAMPLES = {
     "vpc": "vpc-0a1b2c3d",
     "subnet": "subnet-0a1b2c3d",
@@ -42,7 +46,7 @@ class Mistakes:
 
 
 def check_id(kind: str, flag: str, value: str, mistakes: Mistakes) -> None:
-    if not _SHAPES[kind].match(value):
+    if not _SHAPES[kind].fullmatch(value):
         mistakes.add(f"{flag}: {value!r} is not a {kind} id (like {EXAMPLES[kind]})")
 
 
@@ -65,7 +69,7 @@ def split_list(kind: str, flag: str, value: str, mistakes: Mistakes, *, minimum:
 
 def check_role_arn(flag: str, value: str, mistakes: Mistakes) -> str | None:
     """The account id of a well-formed role ARN."""
-    match = _ROLE_ARN.match(value)
+    match = _ROLE_ARN.fullmatch(value)
     if not match:
         mistakes.add(f"{flag}: {value!r} is not an IAM role ARN (like arn:aws:iam::123456789012:role/name)")
         return None
@@ -79,7 +83,7 @@ def role_name(arn: str) -> str:
 def normalise_bucket(flag: str, value: str, mistakes: Mistakes) -> str:
     """Accepts `name`, `s3://name` and `arn:aws:s3:::name`; returns the bare name."""
     name = value.removeprefix("s3://").removeprefix("arn:aws:s3:::").rstrip("/")
-    if not _BUCKET.match(name) or ".." in name:
+    if not _BUCKET.fullmatch(name) or ".." in name:
         mistakes.add(
             f"{flag}: {value!r} is not an S3 bucket name (3-63 lowercase letters, digits, '.' or '-')"
         )
@@ -87,19 +91,20 @@ def normalise_bucket(flag: str, value: str, mistakes: Mistakes) -> str:
 
 
 def check_memorydb_name(flag: str, value: str, mistakes: Mistakes) -> None:
-    if not _MEMORYDB.match(value):
+    if not _MEMORYDB.fullmatch(value):
         mistakes.add(
             f"{flag}: {value!r} is not a MemoryDB cluster name (lowercase letters, digits, '-', at most 40)"
         )
 
 
 def check_external_id(flag: str, value: str, mistakes: Mistakes) -> None:
-    if not _EXTERNAL_ID.match(value):
-        mistakes.add(f"{flag}: use 2-1224 letters, digits or any of _+=,.@:/- for an External ID")
+    problem = external_id_problem(value)
+    if problem:
+        mistakes.add(f"{flag}: {problem}")
 
 
 def check_ipv4(flag: str, value: str, mistakes: Mistakes) -> None:
-    if not _IPV4.match(value):
+    if not _IPV4.fullmatch(value):
         mistakes.add(f"{flag}: {value!r} is not an IPv4 address")
 
 

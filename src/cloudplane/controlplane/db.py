@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
+
+from cloudplane.controlplane.settings import DATABASE_URL_ENV, SUPPORTED_URLS, redact_url
+from cloudplane.errors import InputError, OperationFailed
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -18,11 +24,24 @@ def make_engine(url: str) -> Engine:
     with BEGIN IMMEDIATE: DDL runs inside real transactions, and a writer takes the write lock up
     front, so concurrent processes (two CLI commands, two migrations) queue on the busy timeout
     instead of failing on a lock upgrade or losing an update.
-    """
-    if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
 
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    A SQLite file is created readable by its owner only; SQLite gives its journal and WAL files
+    the mode of the database file.
+    """
+    parsed = _parse(url)
+    if parsed.get_backend_name() != "sqlite":
+        try:
+            return create_engine(parsed, pool_pre_ping=True)
+        except (ArgumentError, ImportError) as exc:  # e.g. a driver that is not installed
+            raise InputError(
+                f"unsupported database URL {redact(url)!r} ({_first_line(str(exc))}); "
+                f"use {SUPPORTED_URLS} (check {DATABASE_URL_ENV})"
+            ) from None
+
+    path = sqlite_file(parsed)
+    if path is not None:
+        _create_private_file(path, url)
+    engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -45,4 +64,49 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def redact(url: str) -> str:
     """The URL without its password, fit for messages."""
-    return make_url(url).render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return redact_url(url)
+
+
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file of a SQLite URL; None for an in-memory database or another backend."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if parsed.query.get("uri") == "true" or parsed.query.get("mode") == "memory":
+        return None
+    return Path(database)
+
+
+def _parse(url: str) -> URL:
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise InputError(
+            f"invalid database URL {redact_url(url)!r}: {_first_line(str(exc))}; "
+            f"use {SUPPORTED_URLS} (check {DATABASE_URL_ENV})"
+        ) from None
+
+
+def _create_private_file(path: Path, url: str) -> None:
+    """Create the database file with mode 0600 before SQLite would create it with 0644."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise OperationFailed(
+            f"cannot open the control-plane database {redact(url)}: {reason}: {path}"
+        ) from None
+    try:
+        os.fchmod(fd, 0o600)  # the umask may have taken the owner's bits too
+    finally:
+        os.close(fd)
+
+
+def _first_line(text: str) -> str:
+    return (text.strip().splitlines() or [""])[0]
