@@ -27,6 +27,7 @@ CLOUD_KEYS = {
     "updated_at",
     "last_verification",
     "last_verified_at",
+    "operation",
 }
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
@@ -47,7 +48,7 @@ def test_created_cloud_has_every_key(client: ControlPlaneClient) -> None:
     assert all(value is None for value in cloud["resources"].values())
     assert cloud["options"] == {"stack_name": "cloudplane-first"}
     assert (cloud["state"], cloud["is_default"], cloud["failure_reason"]) == ("creating", False, None)
-    assert (cloud["last_verification"], cloud["last_verified_at"]) == (None, None)
+    assert (cloud["last_verification"], cloud["last_verified_at"], cloud["operation"]) == (None, None, None)
     assert TIMESTAMP.match(cloud["created_at"]) and cloud["created_at"] == cloud["updated_at"]
     assert client.get_cloud(cloud["id"]) == cloud
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from cloudplane.controlplane.schemas import (
+    ClaimIn,
     CloudCreate,
     CloudList,
     CloudOut,
@@ -12,7 +13,7 @@ from cloudplane.controlplane.schemas import (
     VerificationIn,
     cloud_out,
 )
-from cloudplane.controlplane.store import UNSET, CloudStore
+from cloudplane.controlplane.store import UNSET, Claim, CloudStore
 
 router = APIRouter(prefix="/api/v1")
 
@@ -32,8 +33,23 @@ def create_cloud(body: CloudCreate, request: Request) -> CloudOut:
         options=body.options,
         external_id=body.external_id,
         resources=body.resources.given() if body.resources else None,
+        claim=_claim(body.claim) if body.claim else None,
     )
     return cloud_out(cloud)
+
+
+def _claim(body: ClaimIn) -> Claim:
+    return Claim(body.operation, body.owner, body.seconds)
+
+
+@router.post("/clouds/{cloud_id}/claim")
+def claim_cloud(cloud_id: str, body: ClaimIn, request: Request) -> CloudOut:
+    return cloud_out(_store(request).claim(cloud_id, _claim(body), replace=body.replace))
+
+
+@router.delete("/clouds/{cloud_id}/claim")
+def release_cloud(cloud_id: str, owner: str, request: Request) -> CloudOut:
+    return cloud_out(_store(request).release(cloud_id, owner))
 
 
 @router.get("/clouds")

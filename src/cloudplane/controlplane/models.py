@@ -57,6 +57,11 @@ class Cloud(Base):
     # none_as_null: a missing report is SQL NULL, not the JSON value null.
     last_verification: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     last_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The command working on the cloud (setup, register, delete ...), who runs it, and until when its
+    # claim holds unless renewed: a second command waits for it or, once it is gone, takes over.
+    operation: Mapped[str | None] = mapped_column(String(32))
+    operation_owner: Mapped[str | None] = mapped_column(String(255))
+    operation_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         # The database itself guarantees at most one default cloud.

@@ -33,6 +33,13 @@ class Resources(_Strict):
         return self.model_dump(include=self.model_fields_set)
 
 
+class ClaimIn(_Strict):
+    operation: str
+    owner: str
+    seconds: float
+    replace: str | None = None  # an owner found gone, whose claim may be taken over
+
+
 class CloudCreate(_Strict):
     name: str
     provider: Provider
@@ -42,6 +49,7 @@ class CloudCreate(_Strict):
     options: dict[str, Any] | None = None
     external_id: str | None = None
     resources: Resources | None = None
+    claim: ClaimIn | None = None
 
 
 class CloudPatch(_Strict):
@@ -72,6 +80,8 @@ class CloudOut(BaseModel):
     updated_at: str
     last_verification: dict[str, Any] | None
     last_verified_at: str | None
+    # The command working on the cloud: {"name", "owner", "expires_at"}, or null.
+    operation: dict[str, Any] | None = None
 
 
 class CloudList(BaseModel):
@@ -110,4 +120,13 @@ def cloud_out(cloud: Cloud) -> CloudOut:
         updated_at=iso_utc(cloud.updated_at) or "",
         last_verification=cloud.last_verification,
         last_verified_at=iso_utc(cloud.last_verified_at),
+        operation=(
+            {
+                "name": cloud.operation,
+                "owner": cloud.operation_owner,
+                "expires_at": iso_utc(cloud.operation_expires_at),
+            }
+            if cloud.operation_owner
+            else None
+        ),
     )

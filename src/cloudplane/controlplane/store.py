@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cloudplane.aws.regions import REGION_SHAPE
 from cloudplane.controlplane.db import session_factory
 from cloudplane.controlplane.models import (
     DEPLOYMENTS,
@@ -21,12 +22,11 @@ from cloudplane.controlplane.models import (
     Cloud,
 )
 from cloudplane.errors import Conflict, InputError, NotFound
-from cloudplane.naming import new_cloud_id, new_external_id, validate_cloud_name
+from cloudplane.naming import EXTERNAL_ID, new_cloud_id, new_external_id, validate_cloud_name
 
 LIST_RESOURCE_KEYS = frozenset({"subnet_ids", "security_group_ids", "efs_mount_target_ips"})
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
-# AWS's rule for sts:ExternalId.
-_EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+_OPERATION = re.compile(r"[a-z][a-z-]{0,31}")
+MAX_CLAIM_SECONDS = 3600
 # A failure reason describes the last failure; moving on to these states makes it stale.
 _STATES_CLEARING_FAILURE = frozenset({"creating", "active"})
 
@@ -60,15 +60,18 @@ class CloudStore:
         external_id: str | None = None,
         resources: Mapping[str, Any] | None = None,
         state: str = "creating",
+        claim: Claim | None = None,
     ) -> Cloud:
+        """A new cloud; with `claim`, held by that operation from the start (no other command can take
+        it over before the claim runs out)."""
         validate_cloud_name(name)
         _check_choice("provider", provider, PROVIDERS)
         _check_choice("deployment", deployment, DEPLOYMENTS)
         _check_choice("networking", networking, NETWORKINGS)
         _check_choice("state", state, STATES)
-        if not _REGION.match(region or ""):
+        if not REGION_SHAPE.fullmatch(region or ""):
             raise InputError(f"invalid region {region!r}: expected an AWS region name such as 'us-west-2'")
-        if external_id is not None and not _EXTERNAL_ID.match(external_id):
+        if external_id is not None and not EXTERNAL_ID.fullmatch(external_id):
             raise InputError(
                 "invalid external_id: use 2-1224 letters, digits or any of '+=,.@:/-_' (the AWS rule)"
             )
@@ -92,6 +95,9 @@ class CloudStore:
             last_verification=None,
             last_verified_at=None,
         )
+        if claim is not None:
+            claim.validate()
+            claim.apply(cloud, now)
         try:
             with self._sessions.begin() as session:
                 if _by_name(session, name) is not None:
@@ -184,9 +190,68 @@ class CloudStore:
             cloud.updated_at = now
         return cloud
 
+    def claim(self, cloud_id: str, claim: Claim, *, replace: str | None = None) -> Cloud:
+        """Mark the cloud as worked on by `claim.owner` (or renew its claim). Refused while another owner's
+        claim holds, unless that owner is `replace` (the caller found it gone: a killed process)."""
+        claim.validate()
+        with self._sessions.begin() as session:
+            cloud = _existing(session, cloud_id, lock=True)
+            now = self._clock()
+            holder = cloud.operation_owner
+            if holder and holder not in (claim.owner, replace) and not _expired(cloud, now):
+                raise Busy(
+                    f"cloud {cloud.name!r} ({cloud.id}) is busy: another `{cloud.operation}` is running "
+                    f"({holder}); wait until it ends, or run the command again once it has stopped"
+                )
+            claim.apply(cloud, now)
+        return cloud
+
+    def release(self, cloud_id: str, owner: str) -> Cloud:
+        """End `owner`'s claim; a claim another owner holds is left alone."""
+        with self._sessions.begin() as session:
+            cloud = _existing(session, cloud_id, lock=True)
+            if cloud.operation_owner == owner:
+                cloud.operation = cloud.operation_owner = cloud.operation_expires_at = None
+        return cloud
+
     def delete(self, cloud_id: str) -> None:
         with self._sessions.begin() as session:
             session.delete(_existing(session, cloud_id, lock=True))
+
+
+class Busy(Conflict):
+    """Another command is working on the cloud."""
+
+
+class Claim:
+    """Who works on a cloud and for how long the claim holds without renewal."""
+
+    def __init__(self, operation: str, owner: str, seconds: float) -> None:
+        self.operation = operation
+        self.owner = owner
+        self.seconds = seconds
+
+    def validate(self) -> None:
+        if not _OPERATION.fullmatch(self.operation or ""):
+            raise InputError(f"invalid operation {self.operation!r}: expected a lowercase word like 'setup'")
+        if not self.owner or len(self.owner) > 255 or not self.owner.isprintable():
+            raise InputError("invalid claim owner: 1-255 printable characters")
+        if not 0 < self.seconds <= MAX_CLAIM_SECONDS:
+            raise InputError(f"invalid claim duration {self.seconds!r}: 1 to {MAX_CLAIM_SECONDS} seconds")
+
+    def apply(self, cloud: Cloud, now: datetime) -> None:
+        cloud.operation = self.operation
+        cloud.operation_owner = self.owner
+        cloud.operation_expires_at = now + timedelta(seconds=self.seconds)
+
+
+def _expired(cloud: Cloud, now: datetime) -> bool:
+    expires = cloud.operation_expires_at
+    if expires is None:
+        return True
+    if expires.tzinfo is None:  # SQLite hands back naive datetimes; they were stored as UTC
+        expires = expires.replace(tzinfo=UTC)
+    return expires <= now
 
 
 def merge_resources(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
