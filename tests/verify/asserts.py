@@ -33,5 +33,7 @@ def assert_passes(report: Report, check: str) -> None:
 
 
 def failed_checks(report: Report) -> set[str]:
-    """Checks with a failing finding, informational notes left out."""
-    return {f.check for f in report.findings if not f.passed and f.severity is not Severity.INFO}
+    """Checks with a failing finding, informational notes and checks that could not run left out."""
+    return {
+        f.check for f in report.findings if f.checked and not f.passed and f.severity is not Severity.INFO
+    }

@@ -1,6 +1,8 @@
-"""One place that makes boto3 clients: region, standard retries, and a count of API calls.
+"""One place that makes boto3 clients: region, retries, timeouts, errors, and a count of API calls.
 
 The endpoint comes from AWS_ENDPOINT_URL like in any boto3 program; nothing here knows about the sandbox.
+Retries follow the user's AWS configuration (AWS_RETRY_MODE, AWS_MAX_ATTEMPTS, the profile) and
+otherwise use standard mode with enough attempts to ride out real throttling.
 """
 
 from __future__ import annotations
@@ -11,6 +13,14 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from cloudplane.aws.facade import GuardedClient
+
+DEFAULT_MAX_ATTEMPTS = 10
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 30.0
+# The first call of every command; it tells a dead or hanging endpoint quickly.
+IDENTITY_READ_TIMEOUT = 5.0
+
 
 class AwsClients:
     """Thread-safe cache of boto3 clients for one region, counting the API calls they make."""
@@ -18,17 +28,29 @@ class AwsClients:
     def __init__(self, region: str, session: boto3.session.Session | None = None) -> None:
         self.region = region
         self._session = session or boto3.session.Session()
-        self._config = Config(
-            region_name=region,
-            retries={"mode": "standard"},
-            max_pool_connections=32,
-            user_agent_extra="cloudplane",
-        )
+        self._config = self._make_config(READ_TIMEOUT)
+        self._identity_config = self._make_config(IDENTITY_READ_TIMEOUT)
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._calls: dict[str, int] = {}
         self._session.events.register("before-call.*.*", self._count_call)
         self._account_id: str | None = None
+        self._identity: dict[str, Any] | None = None
+
+    def _make_config(self, read_timeout: float) -> Config:
+        settings = self._session._session  # botocore's session: the user's retry settings
+        mode = settings.get_config_variable("retry_mode") or "standard"
+        attempts = settings.get_config_variable("max_attempts") or DEFAULT_MAX_ATTEMPTS
+        if mode == "legacy":
+            mode = "standard"  # legacy mode ignores the throttling codes of several services
+        return Config(
+            region_name=self.region,
+            retries={"mode": mode, "total_max_attempts": int(attempts)},
+            connect_timeout=CONNECT_TIMEOUT,
+            read_timeout=read_timeout,
+            max_pool_connections=32,
+            user_agent_extra="cloudplane",
+        )
 
     def _count_call(self, model: Any, **_: Any) -> None:
         name = f"{model.service_model.service_name}:{model.name}"
@@ -45,18 +67,30 @@ class AwsClients:
             return dict(self._calls)
 
     def client(self, service: str) -> Any:
+        """A client whose calls raise `AwsError` (never a botocore error)."""
+        return self._client(service, self._config)
+
+    def _client(self, service: str, config: Config, key: str | None = None) -> Any:
+        key = key or service
         with self._lock:
-            existing = self._clients.get(service)
+            existing = self._clients.get(key)
         if existing is not None:
             return existing
         # Client creation is slow (~50 ms) but safe to do outside the lock; keep the first one made.
-        made = self._session.client(service, config=self._config)
+        made = GuardedClient(self._session.client(service, config=config), self.region)
         with self._lock:
-            return self._clients.setdefault(service, made)
+            return self._clients.setdefault(key, made)
+
+    def caller_identity(self) -> dict[str, Any]:
+        """Who the credentials are, asked once; with short timeouts, as it is the first call made."""
+        if self._identity is None:
+            sts = self._client("sts", self._identity_config, key="sts:identity")
+            self._identity = sts.get_caller_identity()
+        return self._identity
 
     def account_id(self) -> str:
         if self._account_id is None:
-            self._account_id = self.client("sts").get_caller_identity()["Account"]
+            self._account_id = self.caller_identity()["Account"]
         return self._account_id
 
     def partition(self) -> str:

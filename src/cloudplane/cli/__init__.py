@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+import traceback
 from typing import Any
 
 import click
@@ -41,7 +43,12 @@ def cli() -> None:
     """Deploy, verify and manage Ray-ready clouds in your own AWS account."""
 
 
+DEBUG_ENV = "CLOUDPLANE_DEBUG"
+
+
 def main(argv: list[str] | None = None) -> Any:
+    """Run the CLI. Whatever goes wrong reaches the user as one line and an exit code, never a traceback
+    (unless CLOUDPLANE_DEBUG=1 asks for one)."""
     try:
         return cli.main(args=argv, prog_name="cloudplane", standalone_mode=False)
     except click.exceptions.Abort:
@@ -51,8 +58,30 @@ def main(argv: list[str] | None = None) -> Any:
         exc.show()
         sys.exit(exc.exit_code)
     except CloudplaneError as exc:
-        click.echo(click.style("error: ", fg="red", bold=True) + str(exc), err=True)
-        sys.exit(exc.exit_code)
+        _fail(exc, str(exc), exc.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+    except Exception as exc:
+        _fail(exc, _unexpected(exc), 1)
+
+
+def _fail(exc: BaseException, line: str, code: int) -> None:
+    if os.environ.get(DEBUG_ENV, "").strip() not in ("", "0"):
+        traceback.print_exception(exc)
+    click.echo(click.style("error: ", fg="red", bold=True) + line, err=True)
+    sys.exit(code)
+
+
+def _unexpected(exc: Exception) -> str:
+    if type(exc).__module__.startswith("botocore"):
+        # A botocore error that did not pass through the client facade: still one line.
+        from cloudplane.aws.errors import from_botocore
+
+        operation = getattr(exc, "operation_name", None) or "?"
+        return str(from_botocore(exc, service="aws", operation=operation))
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return (
+        f"unexpected {type(exc).__name__}: {first} (this is a bug in cloudplane; run with "
+        f"{DEBUG_ENV}=1 to see where it happened and report it)"
+    )

@@ -15,6 +15,7 @@ from cloudplane.cloud import MANAGED
 from cloudplane.clouds import byo_input as shapes
 from cloudplane.clouds.identity import caller_identity
 from cloudplane.clouds.register import mount_target_ips
+from cloudplane.clouds.verification import why_not_passed
 from cloudplane.console import Console
 from cloudplane.errors import InputError, OperationFailed
 from cloudplane.verify.report import Report
@@ -134,9 +135,8 @@ def edit_cloud(
     console.info("Verifying the cloud as it will be after the edit ...")
     report = verify({**cloud, "resources": {**current, **changes}}, aws)
     if not report.passed:
-        raise OperationFailed(
-            "the cloud would fail verification after this edit (see above); nothing was changed"
-        )
+        reason = why_not_passed(report, "the cloud would fail verification after this edit (see above)")
+        raise OperationFailed(f"{reason}; nothing was changed")
     confirm_edit("Apply the edit?")
     updated = client.update_cloud(cloud["id"], resources=changes)
     updated = client.store_verification(cloud["id"], report.to_dict())

@@ -31,6 +31,8 @@ def _show_progress(console: Console, event: Any) -> None:
         console.info(f"Verifying {title} ...")
     elif event.status == "passed":
         console.info(f"{subject} verification succeeded.")
+    elif event.status == "not checked":
+        console.warn(f"{subject} could not be fully checked (see below).")
     else:
         console.warn(f"{subject} verification failed.")
 
@@ -46,6 +48,18 @@ def run_verification(
     return verify_cloud(spec, aws, strict=strict, on_progress=lambda event: _show_progress(console, event))
 
 
+def why_not_passed(report: Report, failing: str) -> str:
+    """Why a flow that needs a passing verification stops: failed rules, or checks that could not run."""
+    if any(f.fails(report.strict) for f in report.findings):
+        return failing
+    unchecked = report.not_checked()
+    rules = ", ".join(sorted({f.check for f in unchecked}))
+    return (
+        f"the verification could not finish: {_plural(len(unchecked), 'check')} could not run ({rules}; see "
+        "above), so the resources are neither known good nor bad; run the same command again"
+    )
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
@@ -53,7 +67,9 @@ def _plural(count: int, word: str) -> str:
 def _open_notes(report: Report, group: str) -> str:
     """' (1 warning, 2 notes)' for the findings of a group that did not pass but do not fail it."""
     open_ = [
-        f for f in report.findings if f.resource == group and not f.passed and not f.fails(report.strict)
+        f
+        for f in report.findings
+        if f.resource == group and f.checked and not f.passed and not f.fails(report.strict)
     ]
     warnings = sum(1 for f in open_ if f.severity == "warning")
     notes = len(open_) - warnings
@@ -65,9 +81,10 @@ def render_report(report: Report, console: Console) -> None:
     """The per-resource summary, then every finding that did not pass, with how to fix it."""
     name = report.cloud.get("name", "")
     lines = [f"Verification result for cloud {name} ({report.cloud.get('id', '')}):"]
-    for group, ok in report.groups().items():
-        lines.append(f"  {group}: {'PASSED' if ok else 'FAILED'}{_open_notes(report, group)}")
-    open_findings = [f for f in report.findings if not f.passed]
+    for group, status in report.group_statuses().items():
+        lines.append(f"  {group}: {status}{_open_notes(report, group)}")
+    open_findings = [f for f in report.findings if not f.passed and f.checked]
+    not_checked = report.not_checked()
     if open_findings:
         lines.append("Findings:")
         for finding in open_findings:
@@ -75,11 +92,19 @@ def render_report(report: Report, console: Console) -> None:
             lines.append(f"  [{finding.severity}] {finding.check}{where}: {finding.message}")
             if finding.remediation:
                 lines.append(f"      fix: {finding.remediation}")
+    if not_checked:
+        lines.append("Not checked:")
+        for finding in not_checked:
+            lines.append(f"  {finding.check}: {finding.message}")
+            if finding.remediation:
+                lines.append(f"      {finding.remediation}")
     counts = {s: sum(1 for f in open_findings if f.severity == s) for s in ("error", "warning", "info")}
-    verdict = "PASSED" if report.passed else "FAILED"
+    failed = any(f.fails(report.strict) for f in report.findings)
+    verdict = "FAILED" if failed else ("INCOMPLETE" if not_checked else "PASSED")
     mode = " (strict)" if report.strict else ""
+    unchecked = f", {len(not_checked)} not checked (run it again)" if not_checked else ""
     lines.append(
         f"Verdict: {verdict}{mode} - {counts['error']} error(s), {counts['warning']} warning(s), "
-        f"{counts['info']} note(s), {sum(1 for f in report.findings if f.passed)} check(s) passed"
+        f"{counts['info']} note(s), {sum(1 for f in report.findings if f.passed)} check(s) passed{unchecked}"
     )
     console.result("\n".join(lines))

@@ -12,9 +12,7 @@ import threading
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
-from botocore.exceptions import ClientError
-
-from cloudplane.aws.errors import NOT_FOUND_CODES, error_code
+from cloudplane.aws.errors import NOT_FOUND_CODES, AwsError, error_code
 from cloudplane.aws.session import AwsClients
 from cloudplane.cloud import CloudSpec
 from cloudplane.verify.iam_eval import PolicySet, Statement, statements_of
@@ -46,7 +44,7 @@ _EC2_KINDS: dict[str, tuple[str, str, str, str]] = {
 }
 
 
-def _absent(exc: ClientError, *codes: str) -> bool:
+def _absent(exc: AwsError, *codes: str) -> bool:
     code = error_code(exc)
     return code in NOT_FOUND_CODES or code in codes
 
@@ -207,7 +205,7 @@ class VerifyContext:
         def fetch() -> Item | None:
             try:
                 return self.aws.client("iam").get_role(RoleName=role_name(arn))["Role"]
-            except ClientError as exc:
+            except AwsError as exc:
                 if _absent(exc):
                     return None
                 raise
@@ -241,7 +239,7 @@ class VerifyContext:
                 return self.aws.client("iam").get_instance_profile(InstanceProfileName=name)[
                     "InstanceProfile"
                 ]
-            except ClientError as exc:
+            except AwsError as exc:
                 if _absent(exc):
                     return None
                 raise
@@ -254,7 +252,7 @@ class VerifyContext:
         def fetch() -> Item | None:
             try:
                 return getattr(self.aws.client("s3"), operation)(Bucket=self.res.s3_bucket_id, **kwargs)
-            except ClientError as exc:
+            except AwsError as exc:
                 if _absent(exc, *absent):
                     return None
                 raise
@@ -281,7 +279,7 @@ class VerifyContext:
         def fetch() -> Item | None:
             try:
                 answer = self.aws.client("s3control").get_public_access_block(AccountId=self.account_id())
-            except ClientError as exc:
+            except AwsError as exc:
                 if _absent(exc, "NoSuchPublicAccessBlockConfiguration"):
                     return None
                 raise
@@ -306,7 +304,7 @@ class VerifyContext:
         def fetch() -> list[Statement]:
             try:
                 answer = self.aws.client("kms").get_key_policy(KeyId=key_id, PolicyName="default")
-            except ClientError as exc:
+            except AwsError as exc:
                 if _absent(exc, "NotFoundException"):
                     return []
                 raise
@@ -320,7 +318,7 @@ class VerifyContext:
         def fetch() -> Item | None:
             try:
                 answer = self.aws.client("efs").describe_file_systems(FileSystemId=self.res.efs_id)
-            except ClientError as exc:
+            except AwsError as exc:
                 if _absent(exc):
                     return None
                 raise
@@ -334,7 +332,7 @@ class VerifyContext:
         def fetch() -> list[Item]:
             try:
                 return self._describe("efs", "describe_mount_targets", "MountTargets", FileSystemId=fs_id)
-            except ClientError as exc:
+            except AwsError as exc:
                 if _absent(exc):
                     return []
                 raise
@@ -366,7 +364,7 @@ class VerifyContext:
         def fetch() -> str | None:
             try:
                 answer = self.aws.client("efs").describe_backup_policy(FileSystemId=self.res.efs_id)
-            except ClientError as exc:
+            except AwsError as exc:
                 if _absent(exc, "PolicyNotFound"):
                     return None
                 raise
@@ -384,7 +382,7 @@ class VerifyContext:
                 answer = self.aws.client("memorydb").describe_clusters(
                     ClusterName=cluster, ShowShardDetails=True
                 )
-            except ClientError as exc:
+            except AwsError as exc:
                 if _absent(exc):
                     return None
                 raise
@@ -396,7 +394,7 @@ class VerifyContext:
         def fetch() -> Item | None:
             try:
                 answer = self.aws.client("memorydb").describe_subnet_groups(SubnetGroupName=name)
-            except ClientError as exc:
+            except AwsError as exc:
                 if _absent(exc):
                     return None
                 raise
@@ -410,7 +408,7 @@ class VerifyContext:
                 items = self._describe(
                     "memorydb", "describe_parameters", "Parameters", ParameterGroupName=group
                 )
-            except ClientError as exc:
+            except AwsError as exc:
                 if _absent(exc):
                     return None
                 raise
@@ -429,7 +427,7 @@ class VerifyContext:
                 answer = self.aws.client("cloudformation").describe_stacks(
                     StackName=self.res.cloudformation_stack_id
                 )
-            except ClientError as exc:
+            except AwsError as exc:
                 if _absent(exc):
                     return None
                 raise

@@ -5,38 +5,40 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from botocore.exceptions import ClientError
-
-from cloudplane.aws.errors import error_message
+from cloudplane.aws.errors import AwsError, Fault, error_message
 from cloudplane.aws.session import AwsClients
 from cloudplane.cloud import CloudSpec
 from cloudplane.verify.context import VerifyContext
 from cloudplane.verify.outcome import Skip
 from cloudplane.verify.progress import ProgressEvent
 from cloudplane.verify.registry import SETUP, VERIFY, Check, select
-from cloudplane.verify.report import GROUPS, Finding, Report, Severity
+from cloudplane.verify.report import GROUPS, Finding, Report
 
 ProgressCallback = Callable[[ProgressEvent], None]
 
 
-def _error_finding(check: Check, exc: Exception) -> Finding:
-    if isinstance(exc, ClientError):
-        what = f"the AWS call {exc.operation_name} failed ({error_message(exc)})"
-        remediation = (
-            f"Make sure the credentials running the verification may call {exc.operation_name}, "
-            "then run the verification again."
-        )
+def _not_checked(check: Check, exc: Exception) -> Finding:
+    """A check that could not run: neither passed nor failed, and the report says it is incomplete."""
+    if isinstance(exc, AwsError):
+        what = f"the AWS call {exc.action} failed ({error_message(exc)})"
+        if exc.fault is Fault.DENIED:
+            remediation = f"Allow {exc.action} to the identity running the verification, then run it again."
+        elif exc.transient:
+            remediation = f"AWS {exc.fault} after every retry; nothing is wrong with the rule: run it again."
+        else:
+            remediation = "Run the verification again; if it keeps failing, check what AWS said."
     else:
         what = f"an unexpected error occurred ({error_message(exc)})"
         remediation = "Run the verification again; if it keeps failing, report the error."
     return Finding(
         check=check.id,
         resource=check.group,
-        resource_id=None,
-        severity=Severity.ERROR,
+        resource_id=exc.resource if isinstance(exc, AwsError) else None,
+        severity=check.severity,
         passed=False,
-        message=f"{check.id} could not be checked: {what}.",
+        message=f"Not checked: {what}.",
         remediation=remediation,
+        checked=False,
     )
 
 
@@ -57,7 +59,7 @@ def run_check(check: Check, ctx: VerifyContext) -> list[Finding]:
     except Skip:
         return []
     except Exception as exc:  # one broken check must not take the run down
-        return [_error_finding(check, exc)]
+        return [_not_checked(check, exc)]
 
 
 def group_resource_ids(spec: CloudSpec, group: str) -> list[str]:
@@ -87,8 +89,13 @@ def _run_group(
         on_progress(ProgressEvent(group, "started", resource_ids))
     findings = [f for check in checks for f in run_check(check, ctx)]
     if on_progress:
-        failed = any(f.fails(strict) for f in findings)
-        on_progress(ProgressEvent(group, "failed" if failed else "passed", resource_ids))
+        if any(f.fails(strict) for f in findings):
+            status = "failed"
+        elif any(not f.checked for f in findings):
+            status = "not checked"
+        else:
+            status = "passed"
+        on_progress(ProgressEvent(group, status, resource_ids))
     return findings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Status = Literal["started", "passed", "failed"]
+Status = Literal["started", "passed", "failed", "not checked"]
 
 
 @dataclass(frozen=True)

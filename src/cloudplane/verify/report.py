@@ -13,6 +13,8 @@ class Severity(StrEnum):
     INFO = "info"
 
 
+PASSED, FAILED, NOT_CHECKED = "PASSED", "FAILED", "NOT CHECKED"
+
 # Resource groups in the order they are reported.
 GROUPS: tuple[str, ...] = (
     "vpc",
@@ -36,9 +38,12 @@ class Finding:
     passed: bool
     message: str
     remediation: str | None = None
+    # False when the check could not run (throttling, a server error, a refused read ...): the rule was
+    # neither passed nor failed, and the report is incomplete.
+    checked: bool = True
 
     def fails(self, strict: bool) -> bool:
-        if self.passed:
+        if self.passed or not self.checked:
             return False
         return self.severity is Severity.ERROR or (strict and self.severity is Severity.WARNING)
 
@@ -51,6 +56,7 @@ class Finding:
             "passed": self.passed,
             "message": self.message,
             "remediation": self.remediation,
+            "checked": self.checked,
         }
 
     @classmethod
@@ -63,6 +69,7 @@ class Finding:
             passed=bool(data["passed"]),
             message=data["message"],
             remediation=data.get("remediation"),
+            checked=bool(data.get("checked", True)),
         )
 
 
@@ -73,22 +80,42 @@ class Report:
     strict: bool = False
 
     @property
+    def complete(self) -> bool:
+        """Every applicable check ran."""
+        return all(f.checked for f in self.findings)
+
+    @property
     def passed(self) -> bool:
-        return not any(f.fails(self.strict) for f in self.findings)
+        """Passed means checked and found right: an incomplete run never passes."""
+        return self.complete and not any(f.fails(self.strict) for f in self.findings)
+
+    def not_checked(self) -> list[Finding]:
+        return [f for f in self.findings if not f.checked]
 
     def groups(self) -> dict[str, bool]:
         """Per resource group: True when none of its findings fails the verdict."""
-        result: dict[str, bool] = {}
+        return {group: status == PASSED for group, status in self.group_statuses().items()}
+
+    def group_statuses(self) -> dict[str, str]:
+        """Per resource group: PASSED, FAILED, or NOT CHECKED when a check could not run."""
+        result: dict[str, str] = {}
         for group in GROUPS:
             members = [f for f in self.findings if f.resource == group]
-            if members:
-                result[group] = not any(f.fails(self.strict) for f in members)
+            if not members:
+                continue
+            if any(f.fails(self.strict) for f in members):
+                result[group] = FAILED
+            elif any(not f.checked for f in members):
+                result[group] = NOT_CHECKED
+            else:
+                result[group] = PASSED
         return result
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "cloud": self.cloud,
             "passed": self.passed,
+            "complete": self.complete,
             "strict": self.strict,
             "findings": [f.to_dict() for f in self.findings],
         }

@@ -11,7 +11,7 @@ import boto3
 from botocore.config import Config
 
 from cloudplane.aws import policies
-from cloudplane.aws.errors import error_message
+from cloudplane.aws.errors import error_message, is_transient
 from cloudplane.verify.context import VerifyContext, role_name
 from cloudplane.verify.iam_eval import (
     Decision,
@@ -458,6 +458,8 @@ def controlplane_assume(ctx: VerifyContext) -> Iterator[Outcome]:
             RoleArn=arn, RoleSessionName="cloudplane-verify", ExternalId=external_id, DurationSeconds=900
         )["Credentials"]
     except Exception as exc:
+        if is_transient(exc):
+            raise  # AWS did not answer: not a verdict on the trust policy
         yield fail(
             f"Role {arn} could not be assumed with this cloud's External ID: {error_message(exc)}.",
             arn,

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from cloudplane.aws.errors import error_message
+from cloudplane.aws.errors import AwsError, error_message, is_transient
 from cloudplane.verify.context import VerifyContext
 from cloudplane.verify.outcome import Outcome, fail, note, ok
 from cloudplane.verify.registry import SETUP, check
@@ -24,7 +22,9 @@ def _quota(ctx: VerifyContext, service: str, code: str) -> tuple[float | None, s
     """The quota's value, or None and why it could not be read (denied, not available)."""
     try:
         return ctx.quota(service, code), None
-    except (ClientError, BotoCoreError) as exc:
+    except AwsError as exc:
+        if is_transient(exc):
+            raise  # could not be read this time: the engine reports the check as not checked
         return None, error_message(exc)
 
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from cloudplane.aws import policies
-from cloudplane.aws.errors import error_message, is_access_denied
+from cloudplane.aws.errors import AwsError, error_message, is_access_denied
 from cloudplane.verify.context import VerifyContext
 from cloudplane.verify.outcome import Outcome, Skip, fail, note, ok, require
 from cloudplane.verify.registry import check
@@ -23,7 +21,7 @@ def _bucket(ctx: VerifyContext) -> str:
     bucket = require(ctx.res.s3_bucket_id)
     try:
         require(ctx.bucket_region())
-    except ClientError as exc:
+    except AwsError as exc:
         if is_access_denied(exc):
             raise Skip from exc
         raise
@@ -41,7 +39,7 @@ def bucket_exists(ctx: VerifyContext) -> Iterator[Outcome]:
         return
     try:
         region = ctx.bucket_region()
-    except ClientError as exc:
+    except AwsError as exc:
         if not is_access_denied(exc):
             raise
         yield fail(
@@ -122,7 +120,7 @@ def bucket_public_access(ctx: VerifyContext) -> Iterator[Outcome]:
         try:
             account = ctx.account_public_access_block() or {}
             open_flags = [flag for flag in open_flags if not account.get(flag)]
-        except (ClientError, BotoCoreError) as exc:
+        except AwsError as exc:
             unread = f" (the account-wide setting could not be read: {error_message(exc)})"
     if open_flags:
         yield fail(

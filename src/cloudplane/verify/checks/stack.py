@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 
-from botocore.exceptions import ClientError
-
-from cloudplane.aws.errors import NOT_FOUND_CODES, error_code
+from cloudplane.aws.errors import NOT_FOUND_CODES, AwsError, error_code
 from cloudplane.cloud import MANAGED
 from cloudplane.naming import TAG_KEY
 from cloudplane.verify.context import Item, VerifyContext, role_name
@@ -85,7 +83,7 @@ def _bucket_exists(ctx: VerifyContext, name: str) -> bool:
         return ctx.bucket_region() is not None
     try:
         ctx.aws.client("s3").head_bucket(Bucket=name)
-    except ClientError as exc:
+    except AwsError as exc:
         if error_code(exc) in NOT_FOUND_CODES:
             return False
         raise
@@ -97,7 +95,7 @@ def _file_system_exists(ctx: VerifyContext, fs_id: str) -> bool:
         return ctx.file_system() is not None
     try:
         return bool(ctx.aws.client("efs").describe_file_systems(FileSystemId=fs_id)["FileSystems"])
-    except ClientError as exc:
+    except AwsError as exc:
         if error_code(exc) in NOT_FOUND_CODES:
             return False
         raise
