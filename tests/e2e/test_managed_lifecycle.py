@@ -68,7 +68,7 @@ def test_setup_verify_delete_leaves_only_the_bucket(aws: Callable[..., Any], fla
     assert verify.exit_code == 0, verify.stdout
     report = verify.json()
     assert report["passed"] is True and report["cloud"]["id"] == cloud["id"]
-    assert {"check", "resource", "resource_id", "severity", "passed", "message", "remediation"} == set(
+    assert {"check", "resource", "resource_id", "severity", "passed", "message", "remediation", "checked"} == set(
         report["findings"][0]
     )
     checks = {f["check"] for f in report["findings"]}
