@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from typing import Any
 
 import pytest
 from cfnlint.api import ManualArgs, lint
@@ -11,9 +13,11 @@ from cloudplane.aws import policies
 from cloudplane.aws.template import (
     ManagedCloudOptions,
     managed_cloud_template,
+    memorydb_zone_names,
     stack_parameters,
     subnet_cidrs,
 )
+from cloudplane.errors import InputError
 from cloudplane.naming import TAG_KEY
 
 CLOUD_ID = "cld_abcdefghij0123456789"
@@ -101,3 +105,61 @@ def test_storage_and_memorydb_are_optional() -> None:
     assert cluster["TLSEnabled"] is True and cluster["NumReplicasPerShard"] == 1
     assert cluster["NodeType"] == "db.t4g.small"
     assert full["MemoryDbParameterGroup"]["Properties"]["Parameters"] == {"maxmemory-policy": "allkeys-lru"}
+
+
+# Zones as `regions.availability_zones()` reports them in the sandbox (moto's name-to-id mapping).
+US_WEST_2 = [
+    {"name": "us-west-2a", "id": "usw2-az2"},
+    {"name": "us-west-2b", "id": "usw2-az1"},
+    {"name": "us-west-2c", "id": "usw2-az3"},
+    {"name": "us-west-2d", "id": "usw2-az4"},
+]
+US_EAST_1 = [
+    {"name": "us-east-1a", "id": "use1-az6"},
+    {"name": "us-east-1b", "id": "use1-az1"},
+    {"name": "us-east-1c", "id": "use1-az2"},
+    {"name": "us-east-1d", "id": "use1-az4"},
+    {"name": "us-east-1e", "id": "use1-az3"},
+    {"name": "us-east-1f", "id": "use1-az5"},
+]
+
+
+def in_region(region: str, zones: list[dict[str, str]], **changes: Any) -> ManagedCloudOptions:
+    names = tuple(z["name"] for z in zones)
+    chosen = {"memorydb_zones": memorydb_zone_names(region, zones), **changes}
+    return dataclasses.replace(options(memorydb=True), availability_zones=names, **chosen)
+
+
+@pytest.mark.parametrize(
+    ("region", "zones", "expected"),
+    [
+        ("us-west-2", US_WEST_2, ["Subnet0", "Subnet1", "Subnet2"]),  # not us-west-2d (usw2-az4)
+        ("us-east-1", US_EAST_1, ["Subnet0", "Subnet2", "Subnet3"]),  # use1-az6, use1-az2, use1-az4
+    ],
+)
+def test_memorydb_subnet_group_takes_only_the_zones_memorydb_runs_in(
+    region: str, zones: list[dict[str, str]], expected: list[str]
+) -> None:
+    template = managed_cloud_template(in_region(region, zones))
+    group = template["Resources"]["MemoryDbSubnetGroup"]["Properties"]["SubnetIds"]
+    assert group == [{"Ref": subnet} for subnet in expected]
+    # Every zone still gets its subnet, EFS mount target and parameter; only MemoryDB is narrowed.
+    assert sum(r["Type"] == "AWS::EC2::Subnet" for r in template["Resources"].values()) == len(zones)
+    assert sum(r["Type"] == "AWS::EFS::MountTarget" for r in template["Resources"].values()) == len(zones)
+    matches = lint(json.dumps(template), config=ManualArgs(regions=[region]))
+    assert [str(m) for m in matches] == []
+
+
+def test_memorydb_zones_left_out_mean_every_zone() -> None:
+    group = managed_cloud_template(options(zones=4, memorydb=True))["Resources"]["MemoryDbSubnetGroup"]
+    assert len(group["Properties"]["SubnetIds"]) == 4
+
+
+def test_a_region_without_two_memorydb_zones_is_refused() -> None:
+    with pytest.raises(InputError) as error:
+        memorydb_zone_names("us-west-2", [US_WEST_2[0], US_WEST_2[3]])
+    assert str(error.value).startswith("MemoryDB supports only 1 of the 2 availability zones of us-west-2")
+    assert "(us-west-2a = usw2-az2)" in str(error.value) and "needs two" in str(error.value)
+    # A template asked for fewer than two MemoryDB zones is a mistake of the caller, not of the user.
+    with pytest.raises(ValueError, match="MemoryDB needs two"):
+        managed_cloud_template(in_region("us-west-2", US_WEST_2, memorydb_zones=("us-west-2a",)))

@@ -130,3 +130,78 @@ def test_flags_that_contradict_the_registered_cloud_are_refused(
     run = cloudplane("cloud", "template", "--customer-defined", "--cloud-id", cloud_id, *flags)
     assert run.exit_code == 2 and run.stdout == ""
     assert message in run.stderr
+
+
+def subnet_zones(body: dict[str, Any]) -> list[str]:
+    resources = body["Resources"]
+    return [resources[f"Subnet{i}"]["Properties"]["AvailabilityZoneId"] for i in range(len(subnets_of(body)))]
+
+
+def subnets_of(body: dict[str, Any]) -> list[str]:
+    return sorted(k for k in body["Resources"] if k.startswith("Subnet") and k[6:].isdigit())
+
+
+def memorydb_subnets(body: dict[str, Any]) -> list[str]:
+    return [s["Ref"] for s in body["Resources"]["MemoryDbSubnetGroup"]["Properties"]["SubnetIds"]]
+
+
+# The sandbox's zones: us-west-2 a..d = usw2-az2, az1, az3, az4; us-east-1 a..f = use1-az6, az1, az2, az4, az3, az5.
+@pytest.mark.parametrize(
+    ("flags", "zones", "memorydb"),
+    [
+        (
+            ("--region", "us-east-1"),
+            ["use1-az6", "use1-az2", "use1-az4"],  # 1a, 1c, 1d: MemoryDB's three zones, not 1b's use1-az1
+            ["Subnet0", "Subnet1", "Subnet2"],
+        ),
+        (
+            ("--region", "us-west-2", "--zone-count", "4"),
+            ["usw2-az2", "usw2-az1", "usw2-az3", "usw2-az4"],
+            ["Subnet0", "Subnet1", "Subnet2"],  # not us-west-2d
+        ),
+        (("--region", "us-west-2", "--zone-count", "2"), ["usw2-az2", "usw2-az1"], ["Subnet0", "Subnet1"]),
+    ],
+)
+def test_memorydb_template_names_the_regions_zones_memorydb_first(
+    aws_env: SandboxServer, flags: tuple[str, ...], zones: list[str], memorydb: list[str]
+) -> None:
+    body = template("--enable-head-node-fault-tolerance", *flags)
+    assert subnet_zones(body) == zones
+    assert memorydb_subnets(body) == memorydb
+    assert body["Rules"]["CloudRegion"]["Assertions"][0]["Assert"]["Fn::Equals"][1] == flags[1]
+
+
+def test_memorydb_in_a_region_cloudplane_does_not_know_takes_every_zone_with_a_warning(
+    aws_env: SandboxServer,
+) -> None:
+    run = cloudplane(
+        "cloud",
+        "template",
+        "--customer-defined",
+        "--enable-head-node-fault-tolerance",
+        "--region",
+        "af-south-1",
+    )
+    assert run.exit_code == 0, run.stderr
+    body = json.loads(run.stdout)
+    assert subnet_zones(body) == ["afs1-az1", "afs1-az2", "afs1-az3"]
+    assert memorydb_subnets(body) == ["Subnet0", "Subnet1", "Subnet2"]
+    assert "does not know which availability zones MemoryDB supports in af-south-1" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (("--enable-head-node-fault-tolerance",), "--enable-head-node-fault-tolerance needs --region"),
+        (
+            ("--enable-head-node-fault-tolerance", "--region", "us-west-2", "--zone-count", "5"),
+            "5 zones asked for, but region us-west-2 has 4 availability zones",
+        ),
+    ],
+)
+def test_memorydb_template_input_mistakes(
+    aws_env: SandboxServer, flags: tuple[str, ...], message: str
+) -> None:
+    run = cloudplane("cloud", "template", "--customer-defined", *flags)
+    assert run.exit_code == 2 and run.stdout == ""
+    assert message in run.stderr and len(run.stderr.strip().splitlines()) == 1

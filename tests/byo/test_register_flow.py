@@ -29,7 +29,11 @@ def _steady_state_sids(aws: Callable[..., Any], role_arn: str) -> list[str]:
     return [statement["Sid"] for statement in document["Statement"]]
 
 
-@pytest.mark.parametrize("flags", [(), ("--private-network",)], ids=["public", "private"])
+@pytest.mark.parametrize(
+    "flags",
+    [(), ("--private-network",), ("--enable-head-node-fault-tolerance", "--region", "us-west-2")],
+    ids=["public", "private", "memorydb"],
+)
 def test_apply_register_reapply_with_the_cloud_id(aws: Callable[..., Any], flags: tuple[str, ...]) -> None:
     stack = apply(aws, print_template(*flags), "my-cloud")
     first = outputs(stack)
@@ -38,7 +42,7 @@ def test_apply_register_reapply_with_the_cloud_id(aws: Callable[..., Any], flags
     assert register.exit_code == 0, register.stderr + register.stdout
     cloud = cloudplane("cloud", "get", "--name", "my-cloud", "--output", "json").json()
     assert cloud["external_id"] == first["ExternalId"]
-    assert cloud["networking"] == ("private" if flags else "public")
+    assert cloud["networking"] == ("private" if "--private-network" in flags else "public")
     assert cloudplane("cloud", "verify", "--id", cloud["id"]).exit_code == 0
 
     # Re-apply: the same stack, updated with the template that knows the cloud id.

@@ -12,12 +12,13 @@ from cloudplane.cloud import PRIVATE, PUBLIC
 from cloudplane.verify import verify_cloud
 from tests.byo.stacks import apply, outputs, print_template, spec_from_stack, wait
 
+MEMORYDB = ("--enable-head-node-fault-tolerance", "--region", "us-west-2")
 VARIANTS = [
     pytest.param((), PUBLIC, id="public"),
-    pytest.param(("--enable-head-node-fault-tolerance", "--no-efs"), PUBLIC, id="public-memorydb-no-efs"),
+    pytest.param((*MEMORYDB, "--no-efs"), PUBLIC, id="public-memorydb-no-efs"),
     pytest.param(("--private-network",), PRIVATE, id="private-per-az"),
     pytest.param(
-        ("--private-network", "--nat-gateways", "single", "--enable-head-node-fault-tolerance"),
+        ("--private-network", "--nat-gateways", "single", *MEMORYDB),
         PRIVATE,
         id="private-single-memorydb",
     ),
@@ -43,6 +44,21 @@ def test_stack_passes_every_rule_strictly(
     assert found["RegisterCommand"].startswith(
         "cloudplane cloud register --provider aws --name byo --region us-west-2 "
     )
+
+
+def test_memorydb_in_every_zone_of_us_west_2_keeps_us_west_2d_out_of_its_subnet_group(
+    aws: Callable[..., Any],
+) -> None:
+    stack = apply(aws, print_template(*MEMORYDB, "--zone-count", "4", "--no-efs"))
+    assert failed_findings(stack, PUBLIC) == []
+    found = outputs(stack)
+    subnets = aws("ec2").describe_subnets(SubnetIds=found["SubnetIds"].split(","))["Subnets"]
+    assert sorted(s["AvailabilityZone"] for s in subnets) == [f"us-west-2{z}" for z in "abcd"]
+    cluster = aws("memorydb").describe_clusters(ClusterName=found["MemoryDbClusterName"])["Clusters"][0]
+    group = aws("memorydb").describe_subnet_groups(SubnetGroupName=cluster["SubnetGroupName"])[
+        "SubnetGroups"
+    ][0]
+    assert sorted(s["AvailabilityZone"]["Name"] for s in group["Subnets"]) == [f"us-west-2{z}" for z in "abc"]
 
 
 def _nat_by_subnet(ec2: Any, vpc_id: str) -> dict[str, str]:

@@ -17,8 +17,16 @@ CLOUD_ID = "cld_abcdefghij0123456789"
 PRINCIPAL = "arn:aws:iam::123456789012:root"
 
 
+# us-west-2's zones by ID; MemoryDB runs in the first three.
+US_WEST_2 = ("usw2-az1", "usw2-az2", "usw2-az3", "usw2-az4")
+
+
 def build(cloud_id: str | None = None, **options: Any) -> dict[str, Any]:
-    region = "us-west-2" if cloud_id else None
+    """A template; with MemoryDB, for us-west-2 with all four of its zones (MemoryDB in three)."""
+    memorydb = options.get("head_node_fault_tolerance", False)
+    region = "us-west-2" if cloud_id or memorydb else None
+    if memorydb:
+        options = {"zone_count": 4, "zone_ids": US_WEST_2, "memorydb_zone_ids": US_WEST_2[:3], **options}
     return customer_defined_template(
         CustomerDefinedOptions("cloudplane-byo-0123", PRINCIPAL, cloud_id, region=region, **options)
     )
@@ -62,7 +70,7 @@ def test_single_nat_variant_differs_from_the_linted_per_az_one_only_in_a_default
     assert single == per_az
 
 
-def test_no_zone_is_named() -> None:
+def test_without_memorydb_no_zone_is_named() -> None:
     template = build(private_network=True, zone_count=4)
     zones = [s["Properties"]["AvailabilityZone"] for s in of_type(template, "AWS::EC2::Subnet").values()]
     assert all(z["Fn::Select"][1] == {"Fn::GetAZs": ""} for z in zones)
@@ -177,3 +185,52 @@ def test_new_external_ids_are_fresh_and_acceptable_to_aws() -> None:
     first, second = new_external_id(), new_external_id()
     assert first != second and first.startswith("cloudplane-byo-")
     CustomerDefinedOptions(first, PRINCIPAL).validate()
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+def test_memorydb_names_zones_by_id_and_its_subnet_group_takes_only_memorydb_zones(
+    network: dict[str, Any],
+) -> None:
+    template = build(head_node_fault_tolerance=True, **network)
+    resources = template["Resources"]
+    subnets = [resources[f"Subnet{i}"]["Properties"] for i in range(4)]
+    assert [s["AvailabilityZoneId"] for s in subnets] == list(US_WEST_2)
+    assert not any(
+        "AvailabilityZone" in r["Properties"] for r in of_type(template, "AWS::EC2::Subnet").values()
+    )
+    if network:  # the NAT subnets sit in the same zones as the cluster subnets
+        assert [resources[f"NatSubnet{i}"]["Properties"]["AvailabilityZoneId"] for i in range(4)] == list(
+            US_WEST_2
+        )
+    group = resources["MemoryDbSubnetGroup"]["Properties"]["SubnetIds"]
+    assert group == [{"Ref": "Subnet0"}, {"Ref": "Subnet1"}, {"Ref": "Subnet2"}]  # not usw2-az4
+    assert len(of_type(template, "AWS::EFS::MountTarget")) == 4
+    assert template["Rules"]["CloudRegion"]["Assertions"][0]["Assert"] == {
+        "Fn::Equals": [{"Ref": "AWS::Region"}, "us-west-2"]
+    }
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"head_node_fault_tolerance": True}, "MemoryDB needs the region and its zone IDs"),
+        (
+            {"head_node_fault_tolerance": True, "region": "us-west-2"},
+            "MemoryDB needs the region and its zone IDs",
+        ),
+        ({"zone_count": 2, "zone_ids": US_WEST_2[:3]}, "2 zones need 2 zone IDs"),
+        (
+            {
+                "head_node_fault_tolerance": True,
+                "region": "us-west-2",
+                "zone_count": 2,
+                "zone_ids": US_WEST_2[2:],
+                "memorydb_zone_ids": US_WEST_2[2:3],
+            },
+            "MemoryDB needs two of the zones",
+        ),
+    ],
+)
+def test_memorydb_zone_options_that_make_no_sense_are_refused(options: dict[str, Any], words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        CustomerDefinedOptions("cloudplane-byo-0123", PRINCIPAL, **options).validate()

@@ -12,7 +12,7 @@ from cloudplane.sandbox.server import SandboxServer
 
 from .templates import events, managed_cloud, outputs, ref, stack, subnet, tags, template, vpc
 
-ZONES = ["us-east-1a", "us-east-1b"]
+ZONES = ["us-east-1a", "us-east-1c"]  # zones where MemoryDB runs (use1-az6, use1-az2)
 
 
 def _leftovers(client: Any) -> dict[str, list[str]]:
@@ -58,7 +58,7 @@ def test_full_cloud_create_outputs_events_and_delete(client: Any) -> None:
     out = outputs(cfn, "cloud")
     assert set(out) == set(body["Outputs"])
     assert all(value and "Fn::" not in value for value in out.values())
-    assert out["Subnet1Zone"] == "us-east-1b" and out["FileSystemId"] == out["FileSystemRef"]
+    assert out["Subnet1Zone"] == "us-east-1c" and out["FileSystemId"] == out["FileSystemRef"]
 
     # One CREATE_IN_PROGRESS and one CREATE_COMPLETE per resource, dependencies first.
     resource_events = [e for e in events(cfn, "cloud") if e["LogicalResourceId"] != "cloud"]

@@ -7,14 +7,14 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from .templates import TAG_KEY, getatt, outputs, ref, stack, subnet, tags, template, vpc
+from .templates import TAG_KEY, events, getatt, outputs, ref, stack, subnet, tags, template, vpc
 
 
 def _memorydb_resources(parameters: Any) -> dict[str, Any]:
     return {
         "Vpc": vpc("c1"),
         "Subnet0": subnet("c1", "10.0.0.0/20", "us-east-1a"),
-        "Subnet1": subnet("c1", "10.0.16.0/20", "us-east-1b"),
+        "Subnet1": subnet("c1", "10.0.16.0/20", "us-east-1c"),
         "Group": {
             "Type": "AWS::EC2::SecurityGroup",
             "Properties": {"GroupDescription": "cache", "VpcId": ref("Vpc")},
@@ -84,7 +84,7 @@ def test_cluster_from_cloudformation(client: Any, parameters: Any) -> None:
     assert cluster["NumberOfShards"] == 1
     nodes = cluster["Shards"][0]["Nodes"]
     assert len(nodes) == 2  # one primary, one replica
-    assert {n["AvailabilityZone"] for n in nodes} <= {"us-east-1a", "us-east-1b"}
+    assert {n["AvailabilityZone"] for n in nodes} <= {"us-east-1a", "us-east-1c"}
 
     params = {
         p["Name"]: p["Value"] for p in mdb.describe_parameters(ParameterGroupName="cp-c1")["Parameters"]
@@ -170,3 +170,67 @@ def test_parameter_group_api(client: Any) -> None:
     with pytest.raises(ClientError) as error:
         mdb.describe_parameters(ParameterGroupName="pg")
     assert _code(error) == "ParameterGroupNotFoundFault"
+
+
+# In the sandbox's us-east-1: 1a = use1-az6 and 1c = use1-az2 run MemoryDB, 1b = use1-az1 does not.
+
+
+def _subnets_in(client: Any, *zones: str) -> list[str]:
+    ec2 = client("ec2")
+    vpc_id = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    return [
+        ec2.create_subnet(VpcId=vpc_id, CidrBlock=f"10.1.{16 * i}.0/20", AvailabilityZone=zone)["Subnet"][
+            "SubnetId"
+        ]
+        for i, zone in enumerate(zones)
+    ]
+
+
+def test_subnet_group_refuses_a_zone_memorydb_does_not_run_in(client: Any) -> None:
+    mdb = client("memorydb")
+    good_a, unsupported, good_c = _subnets_in(client, "us-east-1a", "us-east-1b", "us-east-1c")
+    with pytest.raises(ClientError) as error:
+        mdb.create_subnet_group(SubnetGroupName="g", SubnetIds=[good_a, unsupported])
+    assert _code(error) == "InvalidParameterValueException"
+    message = error.value.response["Error"]["Message"]
+    assert f"{unsupported} (us-east-1b, use1-az1)" in message and good_a not in message
+    assert "use1-az2, use1-az4, use1-az6" in message
+    assert "g" not in {g["Name"] for g in mdb.describe_subnet_groups()["SubnetGroups"]}
+
+    group = mdb.create_subnet_group(SubnetGroupName="g", SubnetIds=[good_a, good_c])["SubnetGroup"]
+    assert {s["AvailabilityZone"]["Name"] for s in group["Subnets"]} == {"us-east-1a", "us-east-1c"}
+
+
+def test_default_subnet_group_leaves_out_unsupported_zones(client: Any) -> None:
+    default = client("memorydb").describe_subnet_groups(SubnetGroupName="default")["SubnetGroups"][0]
+    zones = {s["AvailabilityZone"]["Name"] for s in default["Subnets"]}
+    assert zones == {"us-east-1a", "us-east-1c", "us-east-1d"}  # use1-az6, use1-az2, use1-az4
+
+
+def test_cloudformation_subnet_group_in_an_unsupported_zone_rolls_back(client: Any) -> None:
+    cfn, mdb = client("cloudformation"), client("memorydb")
+    resources = _memorydb_resources({"maxmemory-policy": "allkeys-lru"})
+    resources["Subnet1"]["Properties"]["AvailabilityZone"] = "us-east-1b"
+    cfn.create_stack(StackName="m", TemplateBody=template(resources))
+    assert stack(cfn, "m")["StackStatus"] == "ROLLBACK_COMPLETE"
+    (failed,) = [e for e in events(cfn, "m") if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert failed["LogicalResourceId"] == "Subnets"
+    assert "(ErrorCode: InvalidParameterValueException)" in failed["ResourceStatusReason"]
+    assert "us-east-1b, use1-az1" in failed["ResourceStatusReason"]
+    assert [g["Name"] for g in mdb.describe_subnet_groups()["SubnetGroups"]] == ["default"]
+
+
+def test_cloudformation_subnet_takes_its_zone_by_id(client: Any) -> None:
+    cfn, ec2 = client("cloudformation"), client("ec2")
+    by_id = subnet("c1", "10.0.0.0/20", None)
+    del by_id["Properties"]["AvailabilityZone"]
+    by_id["Properties"]["AvailabilityZoneId"] = "use1-az4"
+    cfn.create_stack(StackName="z", TemplateBody=template({"Vpc": vpc("c1"), "S": by_id}, {"S": ref("S")}))
+    (made,) = ec2.describe_subnets(SubnetIds=[outputs(cfn, "z")["S"]])["Subnets"]
+    assert (made["AvailabilityZone"], made["AvailabilityZoneId"]) == ("us-east-1d", "use1-az4")
+
+    by_id["Properties"]["AvailabilityZoneId"] = "usw2-az1"  # another region's zone
+    cfn.create_stack(StackName="y", TemplateBody=template({"Vpc": vpc("c1"), "S": by_id}))
+    assert stack(cfn, "y")["StackStatus"] == "ROLLBACK_COMPLETE"
+    reasons = [e.get("ResourceStatusReason") or "" for e in events(cfn, "y")]
+    assert any("Value (usw2-az1) for parameter availabilityZoneId is invalid" in r for r in reasons)

@@ -1,12 +1,15 @@
 """The network of a customer-defined cloud: a VPC with public subnets, or private ones behind NAT gateways.
 
 Zones are picked with `Fn::Select` over `Fn::GetAZs ""`, so the template applies in any region with
-enough zones and names none of them. Logical ids never depend on options a re-apply could change.
+enough zones and names none of them; or, when given (MemoryDB runs only in some zones), named by zone ID,
+which means the same physical zone in every account. Logical ids never depend on options a re-apply could
+change.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from typing import Any
 
 from cloudplane.aws import template_parts
@@ -18,6 +21,15 @@ NAT_SUBNET_PREFIX = 26  # NAT gateways need a handful of addresses, not a cluste
 
 def zone(index: int) -> dict[str, Any]:
     return {"Fn::Select": [index, {"Fn::GetAZs": ""}]}
+
+
+def placements(count: int, zone_ids: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """The zone property of each of `count` subnets: the given zone IDs, else the region's zones in turn."""
+    if zone_ids:
+        if len(zone_ids) != count:
+            raise ValueError(f"{count} subnets need {count} zone IDs, not {len(zone_ids)}")
+        return [{"AvailabilityZoneId": zone_id} for zone_id in zone_ids]
+    return [{"AvailabilityZone": zone(index)} for index in range(count)]
 
 
 def private_plan(count: int) -> tuple[list[str], list[str]]:
@@ -32,7 +44,7 @@ def _subnet(
     labels: CloudLabels,
     resources: Resources,
     logical_id: str,
-    index: int,
+    placement: dict[str, Any],
     cidr: str,
     public_ips: bool,
     name: str,
@@ -41,7 +53,7 @@ def _subnet(
         "Type": "AWS::EC2::Subnet",
         "Properties": {
             "VpcId": ref("Vpc"),
-            "AvailabilityZone": zone(index),
+            **placement,
             "CidrBlock": cidr,
             "MapPublicIpOnLaunch": public_ips,
             "Tags": labels.tags(labels.name(name)),
@@ -56,14 +68,15 @@ def _associate(resources: Resources, subnet: str, route_table: str) -> None:
     }
 
 
-def public_network(labels: CloudLabels, resources: Resources, count: int) -> list[str]:
-    """Public cluster subnets, one per zone, routed to the internet gateway. Returns their logical ids."""
+def public_network(labels: CloudLabels, resources: Resources, zones: list[dict[str, Any]]) -> list[str]:
+    """Public cluster subnets, one per zone (see `placements`), routed to the internet gateway.
+    Returns their logical ids."""
     template_parts.vpc_and_gateway(labels, resources)
     subnets = []
-    for index, cidr in enumerate(subnet_cidrs(count)):
+    for index, (placement, cidr) in enumerate(zip(zones, subnet_cidrs(len(zones)), strict=True)):
         subnet = f"Subnet{index}"
         subnets.append(subnet)
-        _subnet(labels, resources, subnet, index, cidr, True, f"-public-{index}")
+        _subnet(labels, resources, subnet, placement, cidr, True, f"-public-{index}")
         _associate(resources, subnet, "PublicRouteTable")
     template_parts.s3_gateway_endpoint(resources, ["PublicRouteTable"])
     return subnets
@@ -88,26 +101,27 @@ def _nat_gateway(labels: CloudLabels, resources: Resources, index: int) -> None:
     }
 
 
-def private_network(labels: CloudLabels, resources: Resources, count: int) -> list[str]:
-    """Private cluster subnets whose default route goes to a NAT gateway in a small public subnet.
+def private_network(labels: CloudLabels, resources: Resources, zones: list[dict[str, Any]]) -> list[str]:
+    """Private cluster subnets, one per zone (see `placements`), whose default route goes to a NAT gateway
+    in a small public subnet.
 
     Every zone gets a NAT subnet; whether every zone also gets its own NAT gateway (no cross-zone
     traffic, no single point of failure) or all share the first one is the PerAzNatGateways condition.
     """
     template_parts.vpc_and_gateway(labels, resources)
-    cluster_cidrs, nat_cidrs = private_plan(count)
+    cluster_cidrs, nat_cidrs = private_plan(len(zones))
     subnets = []
     route_tables = ["PublicRouteTable"]
-    for index, (cidr, nat_cidr) in enumerate(zip(cluster_cidrs, nat_cidrs, strict=True)):
+    for index, (placement, cidr, nat_cidr) in enumerate(zip(zones, cluster_cidrs, nat_cidrs, strict=True)):
         nat_subnet = f"NatSubnet{index}"
-        _subnet(labels, resources, nat_subnet, index, nat_cidr, False, f"-nat-{index}")
+        _subnet(labels, resources, nat_subnet, placement, nat_cidr, False, f"-nat-{index}")
         _associate(resources, nat_subnet, "PublicRouteTable")
         _nat_gateway(labels, resources, index)
 
         subnet, table = f"Subnet{index}", f"PrivateRouteTable{index}"
         subnets.append(subnet)
         route_tables.append(table)
-        _subnet(labels, resources, subnet, index, cidr, False, f"-private-{index}")
+        _subnet(labels, resources, subnet, placement, cidr, False, f"-private-{index}")
         resources[table] = {
             "Type": "AWS::EC2::RouteTable",
             "Properties": {"VpcId": ref("Vpc"), "Tags": labels.tags(labels.name(f"-private-{index}"))},

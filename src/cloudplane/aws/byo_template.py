@@ -5,6 +5,9 @@ Applied first without a cloud id, then re-applied (a stack update) with the id t
 logical ids and names stay the same, so the update only adds tags and scopes the cross-account role's
 instance permissions to the cloud's tag. Names come from the stack (its name, and a piece of its id
 that is unique and never changes), so two stacks in one account never collide.
+
+With MemoryDB the template is for one region and names its zones by ID: MemoryDB runs only in some zones,
+which `Fn::GetAZs` cannot tell apart, and its subnet group takes only the subnets of those zones.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloudplane import naming
-from cloudplane.aws import byo_network, policies, template_parts
+from cloudplane.aws import byo_network, memorydb_zones, policies, template_parts
 from cloudplane.aws.template_parts import CloudLabels, Resources, ref
 
 NAT_MODES = ("per-az", "single")
@@ -49,6 +52,8 @@ class CustomerDefinedOptions:
     zone_count: int = 3
     efs: bool = True
     head_node_fault_tolerance: bool = False
+    zone_ids: tuple[str, ...] = ()  # one per subnet, in order; empty: the region's first zones (Fn::GetAZs)
+    memorydb_zone_ids: tuple[str, ...] | None = None  # zones whose subnets hold MemoryDB; None: every zone
 
     def validate(self) -> None:
         if not EXTERNAL_ID_PATTERN.match(self.external_id):
@@ -61,6 +66,21 @@ class CustomerDefinedOptions:
             raise ValueError(f"unknown NAT gateway mode {self.nat_gateways!r}")
         if not MIN_ZONES <= self.zone_count <= MAX_ZONES:
             raise ValueError(f"zone count must be {MIN_ZONES} to {MAX_ZONES}, not {self.zone_count}")
+        if self.zone_ids and len(self.zone_ids) != self.zone_count:
+            raise ValueError(f"{self.zone_count} zones need {self.zone_count} zone IDs, not {self.zone_ids}")
+        if self.head_node_fault_tolerance:
+            self._validate_memorydb_zones()
+
+    def _validate_memorydb_zones(self) -> None:
+        if not (self.region and self.zone_ids):
+            raise ValueError("MemoryDB needs the region and its zone IDs: it runs only in some zones")
+        if len(self.memorydb_subnet_indexes()) < memorydb_zones.MIN_ZONES:
+            raise ValueError(f"MemoryDB needs two of the zones {self.zone_ids}, not {self.memorydb_zone_ids}")
+
+    def memorydb_subnet_indexes(self) -> list[int]:
+        """Which subnets (by index) go into the MemoryDB subnet group."""
+        wanted = self.memorydb_zone_ids
+        return [i for i in range(self.zone_count) if wanted is None or self.zone_ids[i] in wanted]
 
 
 def _named(pattern: str) -> dict[str, Any]:
@@ -171,17 +191,19 @@ def customer_defined_template(options: CustomerDefinedOptions) -> dict[str, Any]
     options.validate()
     cloud_labels = labels(options)
     resources: Resources = {}
+    zones = byo_network.placements(options.zone_count, options.zone_ids)
     if options.private_network:
-        subnets = byo_network.private_network(cloud_labels, resources, options.zone_count)
+        subnets = byo_network.private_network(cloud_labels, resources, zones)
     else:
-        subnets = byo_network.public_network(cloud_labels, resources, options.zone_count)
+        subnets = byo_network.public_network(cloud_labels, resources, zones)
     template_parts.security_group(cloud_labels, resources)
     template_parts.bucket(cloud_labels, resources)
     template_parts.roles(cloud_labels, resources)
     if options.efs:
         template_parts.efs(cloud_labels, resources, subnets)
     if options.head_node_fault_tolerance:
-        template_parts.memorydb(cloud_labels, resources, subnets)
+        memorydb_subnets = [subnets[i] for i in options.memorydb_subnet_indexes()]
+        template_parts.memorydb(cloud_labels, resources, memorydb_subnets)
     networking = "private" if options.private_network else "public"
     which = f" {options.cloud_id}" if options.cloud_id else ""
     template: dict[str, Any] = {

@@ -1,16 +1,18 @@
 """The CloudFormation template of a managed cloud, built as data.
 
 Subnet CIDRs are computed here rather than with Fn::Cidr, and the zones come in as parameters chosen
-from the account's own view of the region (standard zones only, no Local or Wavelength zones).
+from the account's own view of the region (standard zones only, no Local or Wavelength zones). The
+MemoryDB subnet group takes only the subnets of zones where MemoryDB runs (`memorydb_zones`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from cloudplane import naming
-from cloudplane.aws import policies, template_parts
+from cloudplane.aws import memorydb_zones, policies, template_parts
 from cloudplane.aws.template_parts import CloudLabels, ref, subnet_cidrs
 
 
@@ -22,6 +24,8 @@ class ManagedCloudOptions:
     availability_zones: tuple[str, ...]
     shared_storage: str = "nfs"  # "nfs" (EFS) or "object-storage"
     head_node_fault_tolerance: bool = False
+    # Names of the zones whose subnets may hold MemoryDB nodes; None: every zone.
+    memorydb_zones: tuple[str, ...] | None = None
 
     @property
     def slug(self) -> str:
@@ -73,6 +77,29 @@ def _network(options: ManagedCloudOptions, labels: CloudLabels, resources: dict[
     return subnet_ids
 
 
+def memorydb_zone_names(
+    region: str, zones: Iterable[memorydb_zones.Zone], warn: Callable[[str], None] | None = None
+) -> tuple[str, ...]:
+    """`ManagedCloudOptions.memorydb_zones` for a cloud in these zones; InputError when fewer than two."""
+    return tuple(zone["name"] for zone in memorydb_zones.require_capable_zones(region, zones, warn))
+
+
+def _memorydb_subnets(options: ManagedCloudOptions, subnets: list[str]) -> list[str]:
+    """The subnets (logical ids, one per zone in order) in zones where MemoryDB runs."""
+    if options.memorydb_zones is None:
+        return subnets
+    chosen = [
+        s
+        for s, zone in zip(subnets, options.availability_zones, strict=True)
+        if zone in options.memorydb_zones
+    ]
+    if len(chosen) < memorydb_zones.MIN_ZONES:
+        raise ValueError(
+            f"MemoryDB needs two of the cloud's zones, not {len(chosen)}: {options.memorydb_zones}"
+        )
+    return chosen
+
+
 def _labels(options: ManagedCloudOptions) -> CloudLabels:
     return CloudLabels(
         cloud_id=options.cloud_id,
@@ -108,7 +135,7 @@ def managed_cloud_template(options: ManagedCloudOptions) -> dict[str, Any]:
     if options.shared_storage == "nfs":
         template_parts.efs(labels, resources, subnets)
     if options.head_node_fault_tolerance:
-        template_parts.memorydb(labels, resources, subnets)
+        template_parts.memorydb(labels, resources, _memorydb_subnets(options, subnets))
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"cloudplane managed cloud {options.cloud_id}",

@@ -24,7 +24,8 @@ import click
 @click.option(
     "--enable-head-node-fault-tolerance",
     is_flag=True,
-    help="Add a MemoryDB cluster for head-node fault tolerance.",
+    help="Add a MemoryDB cluster for head-node fault tolerance (needs --region: the template then names "
+    "that region's zones, MemoryDB's first).",
 )
 @click.option("--no-efs", is_flag=True, help="Leave out the EFS file system (workspaces need it).")
 @click.option(
@@ -89,12 +90,21 @@ def template(
         controlplane_principal=controlplane_principal,
     )
     request.validate()
-    options = template_options(request, client=_LazyClient(), account_id=lambda: _account_id(region))
 
-    from cloudplane.aws.byo_template import customer_defined_template
     from cloudplane.console import Console
 
-    Console().result(json.dumps(customer_defined_template(options), indent=2))
+    console = Console()
+    options = template_options(
+        request,
+        client=_LazyClient(),
+        account_id=lambda: _account_id(region),
+        zones=_availability_zones,
+        warn=console.warn,
+    )
+
+    from cloudplane.aws.byo_template import customer_defined_template
+
+    console.result(json.dumps(customer_defined_template(options), indent=2))
     return 0
 
 
@@ -106,6 +116,13 @@ class _LazyClient:
 
         with open_client() as client:
             return client.find_cloud(**kwargs)
+
+
+def _availability_zones(region: str) -> list[dict[str, str]]:
+    from cloudplane.aws import regions
+    from cloudplane.aws.session import AwsClients
+
+    return regions.availability_zones(AwsClients(region).client("ec2"))
 
 
 def _account_id(region: str | None) -> str:

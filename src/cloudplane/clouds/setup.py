@@ -17,7 +17,12 @@ from cloudplane.aws.stacks import (
     outputs_of,
     wait_until_settled,
 )
-from cloudplane.aws.template import ManagedCloudOptions, managed_cloud_template, stack_parameters
+from cloudplane.aws.template import (
+    ManagedCloudOptions,
+    managed_cloud_template,
+    memorydb_zone_names,
+    stack_parameters,
+)
 from cloudplane.cloud import MANAGED, PUBLIC
 from cloudplane.clouds import cleanup
 from cloudplane.clouds.identity import caller_identity
@@ -139,11 +144,17 @@ def setup_managed_cloud(request: SetupRequest, *, client: Any, console: Console)
     )
     if not stack_exists:
         _quota_precheck(aws, console)
-    zones = [z["name"] for z in regions.availability_zones(ec2)]
+    available = regions.availability_zones(ec2)
+    zones = [z["name"] for z in available]
     if len(zones) < 2:
         raise OperationFailed(
             f"region {request.region} offers {len(zones)} availability zone(s); a cloud needs two"
         )
+    memorydb_zones = (
+        memorydb_zone_names(request.region, available, console.warn)
+        if request.head_node_fault_tolerance
+        else None
+    )
 
     principal = f"arn:aws:iam::{identity['Account']}:root"
     if cloud is None:
@@ -166,6 +177,7 @@ def setup_managed_cloud(request: SetupRequest, *, client: Any, console: Console)
         availability_zones=tuple(stored_zones),
         shared_storage=request.shared_storage,
         head_node_fault_tolerance=request.head_node_fault_tolerance,
+        memorydb_zones=memorydb_zones,
     )
     template = managed_cloud_template(template_options)
     client.update_cloud(cloud["id"], options={"availability_zones": list(stored_zones)})

@@ -4,16 +4,21 @@ Without a cloud id the template gets a fresh External ID, which `cloud register 
 keeps. With one, everything that shapes the stack comes from the registered cloud, so re-applying the
 template as a stack update keeps every resource and only scopes the role down to the cloud's tag; a flag
 that contradicts the cloud is refused rather than silently removing or adding resources.
+
+With head-node fault tolerance the template is for one region and its subnets name their zones by ID,
+looked up in that region: zones where MemoryDB runs first (its subnet group takes only those), then the
+others. Choosing the same way each time, a re-apply with the cloud id names the same zones.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from cloudplane import naming
-from cloudplane.aws import regions
+from cloudplane.aws import memorydb_zones, regions
 from cloudplane.aws.byo_template import MAX_ZONES, MIN_ZONES, CustomerDefinedOptions, new_external_id
 from cloudplane.cloud import CUSTOMER_DEFINED, PRIVATE
 from cloudplane.errors import InputError
@@ -57,6 +62,11 @@ class TemplateRequest:
             )
         if self.nat_gateways is not None and not self.private_network and self.cloud_id is None:
             raise InputError("--nat-gateways applies to private networking only: add --private-network")
+        if self.head_node_fault_tolerance and self.region is None and self.cloud_id is None:
+            raise InputError(
+                "--enable-head-node-fault-tolerance needs --region: MemoryDB runs only in some availability "
+                "zones, so the template names the zones of one region"
+            )
 
     def for_cloud(self, cloud: dict[str, Any]) -> TemplateRequest:
         """The request with the registered cloud's shape; a flag that says otherwise is an error."""
@@ -100,9 +110,35 @@ class TemplateRequest:
         )
 
 
-def template_options(request: TemplateRequest, *, client: Any, account_id: Any) -> CustomerDefinedOptions:
+ZoneLookup = Callable[[str], list[memorydb_zones.Zone]]
+
+
+def _memorydb_zones(
+    region: str, available: list[memorydb_zones.Zone], count: int | None, warn: Callable[[str], None] | None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(zone IDs of the subnets, those where MemoryDB runs): MemoryDB's zones first, each group by name."""
+    capable = memorydb_zones.require_capable_zones(region, available, warn)
+    count = count or min(DEFAULT_ZONES, len(available))
+    if count > len(available):
+        raise InputError(
+            f"{count} zones asked for, but region {region} has {len(available)} availability zones in this account"
+        )
+    others = [z for z in available if z not in capable]
+    chosen = sorted([*capable, *others][:count], key=lambda z: z["name"])
+    return tuple(z["id"] for z in chosen), tuple(z["id"] for z in chosen if z in capable)
+
+
+def template_options(
+    request: TemplateRequest,
+    *,
+    client: Any,
+    account_id: Any,
+    zones: ZoneLookup | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> CustomerDefinedOptions:
     """The options of the template. `client` (control plane) is used only with a cloud id; `account_id()`
-    (the caller's AWS account) only when no principal is given or recorded."""
+    (the caller's AWS account) only when no principal is given or recorded; `zones(region)` (the region's
+    availability zones as this account sees them) only with head-node fault tolerance."""
     request.validate()
     external_id = new_external_id()
     principal = request.controlplane_principal
@@ -113,6 +149,16 @@ def template_options(request: TemplateRequest, *, client: Any, account_id: Any) 
         principal = principal or (cloud.get("options") or {}).get("controlplane_principal")
     if principal is None:
         principal = f"arn:aws:iam::{account_id()}:root"
+    zone_count = request.zone_count or DEFAULT_ZONES
+    zone_ids: tuple[str, ...] = ()
+    memorydb_zone_ids: tuple[str, ...] | None = None
+    if request.head_node_fault_tolerance:
+        if zones is None or request.region is None:
+            raise ValueError("head-node fault tolerance needs the region and a zone lookup")
+        zone_ids, memorydb_zone_ids = _memorydb_zones(
+            request.region, zones(request.region), request.zone_count, warn
+        )
+        zone_count = len(zone_ids)
     options = CustomerDefinedOptions(
         external_id=external_id,
         controlplane_principal=principal,
@@ -121,9 +167,11 @@ def template_options(request: TemplateRequest, *, client: Any, account_id: Any) 
         region=request.region,
         private_network=request.private_network,
         nat_gateways=request.nat_gateways or "per-az",
-        zone_count=request.zone_count or DEFAULT_ZONES,
+        zone_count=zone_count,
         efs=not request.no_efs,
         head_node_fault_tolerance=request.head_node_fault_tolerance,
+        zone_ids=zone_ids,
+        memorydb_zone_ids=memorydb_zone_ids,
     )
     try:
         options.validate()

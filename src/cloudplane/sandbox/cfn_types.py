@@ -1,8 +1,10 @@
 """CloudFormation resource types moto lacks or implements as a no-op.
 
-New: AWS::EC2::SecurityGroupEgress, AWS::S3::BucketPolicy, AWS::MemoryDB::{ParameterGroup,SubnetGroup,Cluster}.
+New: AWS::EC2::SecurityGroupEgress, AWS::S3::BucketPolicy, AWS::MemoryDB::{ParameterGroup,SubnetGroup,Cluster}
+(a SubnetGroup with a subnet in a zone MemoryDB does not support fails with InvalidParameterValueException).
 Replaced (a later CloudFormationModel subclass wins moto's type lookup): AWS::EC2::SecurityGroupIngress (now with
 a physical id and a delete) and AWS::EC2::SubnetRouteTableAssociation (moto records it but never associates).
+AWS::EC2::Subnet takes its zone from AvailabilityZoneId too (moto reads only AvailabilityZone).
 
 Classes must stay *direct* subclasses of CloudFormationModel (moto only scans `__subclasses__()`), and must
 live in a dotted module (moto's instance tracker keys models by the second module component).
@@ -17,12 +19,13 @@ from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
 from moto.ec2.models import ec2_backends
+from moto.ec2.models.subnets import Subnet
 from moto.memorydb.models import memorydb_backends
 from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
 
 from . import memorydb_api
-from ._patching import as_bool
+from ._patching import SandboxServiceError, as_bool, wrap_classmethod
 from .cfn_properties import rule_arguments
 
 
@@ -166,6 +169,24 @@ class CfnSubnetRouteTableAssociation(_SandboxModel, CloudFormationModel):
         _ec2(account_id, region_name).disassociate_route_table(self.physical_resource_id)
 
 
+def _subnet_zone_by_id(
+    orig: Any, cls: type, name: str, cfn_json: Any, account_id: str, region: str, **kw: Any
+) -> Any:
+    props = cfn_json["Properties"]
+    zone_id = props.get("AvailabilityZoneId")
+    if zone_id and not props.get("AvailabilityZone"):
+        zones = _ec2(account_id, region).describe_availability_zones()
+        zone = next((z.name for z in zones if z.zone_id == zone_id), None)
+        if zone is None:
+            raise SandboxServiceError(
+                "InvalidParameterValue",
+                f"Value ({zone_id}) for parameter availabilityZoneId is invalid. Subnets can currently only be "
+                f"created in the following availability zone IDs: {', '.join(sorted(z.zone_id for z in zones))}.",
+            )
+        cfn_json = {**cfn_json, "Properties": {**props, "AvailabilityZone": zone}}
+    return orig(name, cfn_json, account_id, region, **kw)
+
+
 # --- S3 --------------------------------------------------------------------------------------------------
 
 
@@ -209,7 +230,12 @@ class CfnBucketPolicy(_SandboxModel, CloudFormationModel):
 
 
 def _memorydb(account_id: str, region: str) -> Any:
-    return memorydb_backends[account_id][region]
+    try:
+        return memorydb_backends[account_id][region]
+    except KeyError:  # moto has no MemoryDB backend in a region without the service
+        raise SandboxServiceError(
+            "ValidationError", f"Template format error: MemoryDB is not available in region {region}"
+        ) from None
 
 
 def _int(value: Any) -> int | None:
@@ -354,6 +380,7 @@ SANDBOX_TYPES = (
 
 
 def apply() -> None:
+    wrap_classmethod(Subnet, "create_from_cloudformation_json", _subnet_zone_by_id)
     # moto caches its type registry on first use; our classes exist by now (this module is imported).
     parsing.get_model_list.cache_clear()
     parsing.get_model_map.cache_clear()

@@ -4,6 +4,10 @@ Parameter groups live in the backend instance, so `POST /moto-api/reset` wipes c
 moto's own state; the three default groups come back lazily. CreateCluster now rejects an unknown
 ParameterGroupName / SubnetGroupName / ACLName, honours NumReplicasPerShard=0 and places nodes in the AZs of
 the cluster's subnet group.
+
+MemoryDB runs only in some availability zones of a region (by zone ID, `cloudplane.aws.memorydb_zones`):
+CreateSubnetGroup (and so AWS::MemoryDB::SubnetGroup) refuses a subnet in any other zone with
+InvalidParameterValueException, and the default subnet group leaves such subnets out.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from moto.core.utils import camelcase_to_underscores
 from moto.memorydb.exceptions import MemoryDBClientError
 from moto.memorydb.models import MemoryDBBackend, MemoryDBCluster, MemoryDBSubnetGroup
 from moto.memorydb.responses import MemoryDBResponse
+
+from cloudplane.aws import memorydb_zones
 
 from ._patching import patch_attr, wrap_method
 from .memorydb_catalog import DEFAULT_GROUPS, FAMILIES, MINIMUM_ENGINE_VERSION, is_allowed
@@ -305,6 +311,33 @@ def _create_cluster(orig: Any, self: MemoryDBBackend, **kwargs: Any) -> MemoryDB
     return cluster
 
 
+def _unsupported_subnets(backend: MemoryDBBackend, subnet_ids: list[str]) -> list[Any]:
+    subnets = backend.ec2_backend.describe_subnets(filters={"subnet-id": list(subnet_ids)})
+    return [
+        s for s in subnets if not memorydb_zones.is_supported(backend.region_name, s.availability_zone_id)
+    ]
+
+
+def _create_subnet_group(orig: Any, self: MemoryDBBackend, *args: Any, **kwargs: Any) -> MemoryDBSubnetGroup:
+    subnet_ids = kwargs["subnet_ids"] if "subnet_ids" in kwargs else args[2]
+    outside = _unsupported_subnets(self, subnet_ids)
+    if outside:
+        listing = ", ".join(f"{s.id} ({s.availability_zone}, {s.availability_zone_id})" for s in outside)
+        supported = ", ".join(sorted(memorydb_zones.supported_zone_ids(self.region_name) or ()))
+        raise InvalidParameterValueException(
+            f"MemoryDB does not support the availability zone of subnet(s) {listing} in {self.region_name}; "
+            f"supported availability zone IDs: {supported}."
+        )
+    return orig(self, *args, **kwargs)
+
+
+def _default_subnets(orig: Any, self: MemoryDBBackend) -> list[str]:
+    subnet_ids = orig(self)
+    outside = {s.id for s in _unsupported_subnets(self, subnet_ids)}
+    # Never empty: moto cannot make a subnet group without subnets.
+    return [i for i in subnet_ids if i not in outside] or subnet_ids
+
+
 def _list_arns(orig: Any, self: MemoryDBBackend) -> list[str]:
     return orig(self) + [group.arn for group in parameter_groups(self).values()]
 
@@ -319,5 +352,7 @@ def apply() -> None:
     for action, handler in ACTIONS.items():
         patch_attr(MemoryDBResponse, camelcase_to_underscores(action), handler)
     wrap_method(MemoryDBBackend, "create_cluster", _create_cluster)
+    wrap_method(MemoryDBBackend, "create_subnet_group", _create_subnet_group)
+    wrap_method(MemoryDBBackend, "get_default_subnets", _default_subnets)
     wrap_method(MemoryDBBackend, "_list_arns", _list_arns)
     patch_attr(MemoryDBSubnetGroup, "vpc_id", property(_subnet_group_vpc_id))

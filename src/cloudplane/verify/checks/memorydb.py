@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from cloudplane.aws import memorydb_zones
 from cloudplane.cloud import CloudSpec
 from cloudplane.verify.context import Item, VerifyContext
-from cloudplane.verify.outcome import Outcome, fail, ok, require
+from cloudplane.verify.outcome import Outcome, fail, note, ok, require
 from cloudplane.verify.registry import check
 from cloudplane.verify.report import Severity
 
@@ -80,6 +81,47 @@ def cluster_network(ctx: VerifyContext) -> Iterator[Outcome]:
         )
     if not bad:
         yield ok(f"MemoryDB cluster {name} is in the cloud's VPC and subnets.", name)
+    yield from _subnet_zones(ctx, name, group_name, [s["Identifier"] for s in group.get("Subnets", [])])
+
+
+def _subnets(ctx: VerifyContext, subnet_ids: list[str]) -> dict[str, Item]:
+    """EC2's view of the subnets: the cloud's own from its one subnet call, any others in one more."""
+    known = ctx.subnets()
+    return {**known, **ctx.ec2_by_ids("subnet", [s for s in subnet_ids if s not in known])}
+
+
+def _subnet_zones(ctx: VerifyContext, name: str, group_name: str, subnet_ids: list[str]) -> Iterator[Outcome]:
+    """Every subnet of the group is in a zone (by zone ID) where MemoryDB runs.
+
+    AWS refuses such a subnet when the group is made, so one found here means AWS accepted a zone that
+    cloudplane's list leaves out (the list may be behind): a warning, not an error.
+    """
+    region = ctx.aws.region
+    supported = memorydb_zones.supported_zone_ids(region)
+    if supported is None:
+        yield note(
+            f"cloudplane does not know which availability zones MemoryDB supports in {region}; the zones of "
+            f"subnet group {group_name} were not checked.",
+            name,
+        )
+        return
+    subnets = _subnets(ctx, subnet_ids)
+    found = [subnets[s] for s in subnet_ids if s in subnets]  # one EC2 does not show has no zone to check
+    outside = [s for s in found if s.get("AvailabilityZoneId") not in supported]
+    inside = [s["SubnetId"] for s in found if s.get("AvailabilityZoneId") in supported]
+    listed = ", ".join(sorted(supported))
+    for subnet in outside:
+        zone_id = subnet.get("AvailabilityZoneId")
+        yield fail(
+            f"Subnet {subnet['SubnetId']} of MemoryDB subnet group {group_name} (cluster {name}) is in "
+            f"{subnet.get('AvailabilityZone')} ({zone_id}), not one of the zones where MemoryDB runs in "
+            f"{region} ({listed}); MemoryDB cannot place nodes there.",
+            subnet["SubnetId"],
+            f"Keep only subnets of those zones: aws memorydb update-subnet-group --subnet-group-name "
+            f"{group_name} --subnet-ids {' '.join(inside) or '<subnets in those zones>'} (if MemoryDB now "
+            f"lists {zone_id} for {region}, nothing needs to change)",
+            severity=Severity.WARNING,
+        )
 
 
 @check("MDB-3", GROUP, Severity.WARNING, when=_has_memorydb)
