@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import takewhile
 from typing import Any
 from urllib.parse import quote
 
@@ -47,12 +48,20 @@ class StackWatcher:
     _done: set[str] = field(default_factory=set)
     _failures: dict[str, StackFailure] = field(default_factory=dict)
 
+    def ignore_earlier_events(self) -> None:
+        """Count only what happens from now on. Call before starting the operation: a stack's history can
+        hold an earlier attempt's events (a delete that failed half-way, a rollback), which are not progress
+        of this one."""
+        events = self.cfn.describe_stack_events(StackName=self.stack_id).get("StackEvents", [])
+        if events:
+            self._seen_events.add(events[0]["EventId"])  # the newest: reading stops there
+
     def _read_new_events(self) -> None:
         paginator = self.cfn.get_paginator("describe_stack_events")
         fresh: list[dict[str, Any]] = []
         for page in paginator.paginate(StackName=self.stack_id):
             events = page["StackEvents"]  # newest first
-            unseen = [e for e in events if e["EventId"] not in self._seen_events]
+            unseen = list(takewhile(lambda e: e["EventId"] not in self._seen_events, events))
             fresh.extend(unseen)
             if len(unseen) < len(events):
                 break

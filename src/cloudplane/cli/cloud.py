@@ -247,24 +247,25 @@ def set_default(cloud_ref: str) -> int:
     "--delete-bucket", is_flag=True, help="Also empty and delete the cloud's bucket (its data is lost)."
 )
 def delete(name: str | None, cloud_id: str | None, yes: bool, delete_bucket: bool) -> int:
-    """Delete a cloud: its stack for a managed cloud; the bucket and its data are kept unless asked."""
-    from cloudplane.clouds.delete import delete_cloud
+    """Delete a cloud: its stack for a managed cloud; the bucket and its data are kept unless asked.
+
+    A delete that failed leaves the cloud `failed`; running the same command again continues it.
+    """
+    from cloudplane.clouds.delete import delete_cloud, delete_question
     from cloudplane.console import Console, confirm
 
     console = Console()
     with open_client() as client:
         record = select_cloud(client, name, cloud_id)
-        what = (
-            "its CloudFormation stack and every resource in it"
-            + (" and its bucket with all data" if delete_bucket else "")
-            if record["deployment"] == "managed"
-            else "the record only; none of your AWS resources are touched"
-        )
-        confirm(
-            f"Delete cloud {record['name']} ({record['id']}): {what}. Clusters of this cloud become unreachable. Continue?",
-            yes,
-        )
-        delete_cloud(record, client=client, console=console, delete_bucket=delete_bucket)
+        confirm(delete_question(record, delete_bucket=delete_bucket), yes)
+        try:
+            delete_cloud(record, client=client, console=console, delete_bucket=delete_bucket)
+        except KeyboardInterrupt:
+            console.error(
+                f"Interrupted. A stack delete that was started keeps going in AWS. Run `cloudplane cloud delete "
+                f"--name {record['name']} --yes` again to follow it and finish."
+            )
+            return 130
     return 0
 
 
@@ -273,12 +274,18 @@ def delete(name: str | None, cloud_id: str | None, yes: bool, delete_bucket: boo
 @click.option("--region", default="us-west-2", show_default=True, help="Region of the bucket.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 def delete_bucket(bucket: str, region: str, yes: bool) -> int:
-    """Empty (every object version) and delete a bucket a deleted managed cloud kept."""
+    """Empty (every object version) and delete a bucket a deleted managed cloud kept.
+
+    Refuses a bucket without cloudplane's tag, and the bucket of any cloud the control plane still knows.
+    """
     from cloudplane.aws.regions import check_region_name
-    from cloudplane.clouds.delete import delete_cloud_bucket
+    from cloudplane.clouds.delete import check_bucket_name, delete_kept_bucket, inspect_kept_bucket
     from cloudplane.console import Console, confirm
 
+    check_bucket_name(bucket)
     check_region_name(region)
-    confirm(f"Delete bucket {bucket} and all the data in it, every version? This cannot be undone.", yes)
-    delete_cloud_bucket(bucket, region, console=Console())
+    with open_client() as client:
+        kept = inspect_kept_bucket(bucket, region, client=client)
+        confirm(kept.question(), yes)
+        delete_kept_bucket(kept, client=client, console=Console())
     return 0

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from cloudplane.aws.errors import error_code, error_message
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cloudplane.aws.errors import error_code, error_message, is_access_denied
 from cloudplane.aws.session import AwsClients
 from cloudplane.aws.stacks import StackState, StackWatcher, console_url, wait_until_settled
 from cloudplane.console import Console
@@ -14,15 +18,45 @@ from cloudplane.naming import TAG_KEY
 DELETE_TIMEOUT = 60 * 60.0
 
 
+def aws_failure(exc: BaseException, service: str, resource: str) -> str:
+    """One line for a botocore error: the call, the resource, what AWS said, what to do."""
+    operation = getattr(exc, "operation_name", None)
+    call = f"{service}:{operation}" if operation else service
+    said = (error_message(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if is_access_denied(exc):
+        advice = f"your AWS identity may not call {call}: ask an administrator to allow it"
+    else:
+        advice = "fix what AWS names"
+    return f"AWS call {call} on {resource} failed: {said}; {advice}"
+
+
+@contextmanager
+def naming_aws_failures(service: str, resource: str) -> Iterator[None]:
+    """Botocore errors inside become OperationFailed with one line naming the call and the resource."""
+    try:
+        yield
+    except (ClientError, BotoCoreError) as exc:
+        raise OperationFailed(
+            aws_failure(exc, service, resource) + ", then run the same command again."
+        ) from exc
+
+
 def delete_stack(
     aws: AwsClients, console: Console, stack_id: str, *, timeout: float = DELETE_TIMEOUT
 ) -> StackState:
     """Delete the stack and follow it to the end. Returns the final state (DELETE_COMPLETE on success)."""
+    with naming_aws_failures("cloudformation", stack_id):
+        return _delete_stack(aws, console, stack_id, timeout)
+
+
+def _delete_stack(aws: AwsClients, console: Console, stack_id: str, timeout: float) -> StackState:
     cfn = aws.client("cloudformation")
     resources = cfn.list_stack_resources(StackName=stack_id).get("StackResourceSummaries", [])
     live = [r for r in resources if r.get("ResourceStatus") != "DELETE_COMPLETE"]
-    cfn.delete_stack(StackName=stack_id)
     watcher = StackWatcher(cfn, stack_id, len(live), ("DELETE_COMPLETE", "DELETE_SKIPPED"))
+    # A stack whose earlier delete failed half-way still lists that attempt's events; they are not progress.
+    watcher.ignore_earlier_events()
+    cfn.delete_stack(StackName=stack_id)
     with console.status(f"Deleting cloud resources: 0/{watcher.total} done") as line:
 
         def show(state: StackState) -> None:
@@ -69,6 +103,15 @@ def bucket_cloud_id(aws: AwsClients, bucket: str) -> str | None:
             return None
         raise
     return next((t["Value"] for t in tags if t["Key"] == TAG_KEY), None)
+
+
+def count_object_versions(aws: AwsClients, bucket: str) -> tuple[int, int]:
+    """How many object versions and delete markers the bucket holds."""
+    versions = markers = 0
+    for page in aws.client("s3").get_paginator("list_object_versions").paginate(Bucket=bucket):
+        versions += len(page.get("Versions", []))
+        markers += len(page.get("DeleteMarkers", []))
+    return versions, markers
 
 
 def bucket_exists(aws: AwsClients, bucket: str) -> bool:

@@ -1,17 +1,88 @@
-"""`cloud delete`: remove a managed cloud's stack (the bucket stays unless asked) and forget the cloud."""
+"""`cloud delete`: remove a managed cloud's stack (the bucket stays unless asked) and forget the cloud.
+
+`cloud delete-bucket`: remove a bucket a deleted managed cloud kept, and nothing else.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from cloudplane import naming
+from cloudplane.aws.errors import error_message
 from cloudplane.aws.session import AwsClients
 from cloudplane.aws.stacks import find_stack
 from cloudplane.cloud import MANAGED
 from cloudplane.clouds import cleanup
 from cloudplane.clouds.identity import caller_identity
 from cloudplane.console import Console
-from cloudplane.errors import InputError, NotFound
+from cloudplane.errors import CloudplaneError, Conflict, InputError, NotFound, OperationFailed
+
+# S3's rules for bucket names (besides no '..', checked apart): 3-63 characters, lowercase letters, digits,
+# '.' and '-', starting and ending with a letter or digit.
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+def check_bucket_name(bucket: str) -> str:
+    if not _BUCKET_NAME.fullmatch(bucket) or ".." in bucket:
+        raise InputError(
+            f"{bucket!r} is not an S3 bucket name: use 3-63 lowercase letters, digits, '.' or '-', "
+            "starting and ending with a letter or digit, without '..'"
+        )
+    return bucket
+
+
+def stack_of(cloud: dict[str, Any]) -> str:
+    """The managed cloud's stack: its recorded id, or the name setup gives it."""
+    return (cloud.get("resources") or {}).get("cloudformation_stack_id") or naming.stack_name(cloud["id"])
+
+
+def stack_name_of(cloud: dict[str, Any]) -> str:
+    ref = stack_of(cloud)
+    # A stack id is an ARN: arn:aws:cloudformation:<region>:<account>:stack/<name>/<uuid>.
+    return ref.split("/")[1] if ref.startswith("arn:") and ref.count("/") >= 2 else ref
+
+
+def bucket_of(cloud: dict[str, Any]) -> str | None:
+    """The cloud's bucket: the recorded one, or for a managed cloud the name setup gives it."""
+    recorded = (cloud.get("resources") or {}).get("s3_bucket_id")
+    if recorded:
+        return _bare_bucket(recorded)
+    return naming.bucket_name(cloud["id"]) if cloud.get("deployment") == MANAGED else None
+
+
+def _bare_bucket(value: str) -> str:
+    return value.removeprefix("s3://").removeprefix("arn:aws:s3:::").rstrip("/")
+
+
+def delete_question(cloud: dict[str, Any], *, delete_bucket: bool) -> str:
+    """What `cloud delete` will remove, as the question asked before doing it."""
+    if cloud["deployment"] != MANAGED:
+        if delete_bucket:
+            raise _customer_bucket_refusal(cloud)
+        return (
+            f"Delete cloud {cloud['name']} ({cloud['id']}): the record only; none of your AWS resources are "
+            "touched. Clusters of this cloud become unreachable. Continue?"
+        )
+    bucket = bucket_of(cloud)
+    if delete_bucket:
+        data = f", and the bucket {bucket} with all its data (every object version)"
+    else:
+        data = f"; the bucket {bucket} and its data are kept"
+    return (
+        f"Delete cloud {cloud['name']} ({cloud['id']}): the CloudFormation stack {stack_name_of(cloud)} in "
+        f"{cloud['region']} with every resource in it{data}. Clusters of this cloud become unreachable. "
+        "Continue?"
+    )
+
+
+def _customer_bucket_refusal(cloud: dict[str, Any]) -> InputError:
+    return InputError(
+        f"cloud {cloud['name']} is customer-defined: its bucket is yours and cloudplane never deletes it"
+    )
 
 
 def delete_managed_resources(
@@ -19,26 +90,56 @@ def delete_managed_resources(
 ) -> None:
     aws = AwsClients(cloud["region"])
     caller_identity(aws)
-    cfn = aws.client("cloudformation")
-    resources = cloud.get("resources") or {}
-    stack_ref = resources.get("cloudformation_stack_id") or naming.stack_name(cloud["id"])
     client.update_cloud(cloud["id"], state="deleting")
-    stack = find_stack(cfn, stack_ref)
+    try:
+        _delete_stack_and_bucket(aws, cloud, console=console, delete_bucket=delete_bucket)
+    except BaseException as exc:
+        # Never leave the cloud `deleting`: failed, with the reason, is what a re-run continues from.
+        rerun = f"cloudplane cloud delete --name {cloud['name']} --yes" + (
+            " --delete-bucket" if delete_bucket else ""
+        )
+        if isinstance(exc, KeyboardInterrupt):
+            _mark_failed(client, cloud, "delete failed: interrupted; the stack's delete may still run in AWS")
+            raise
+        reason = str(exc) if isinstance(exc, CloudplaneError) else error_message(exc)
+        _mark_failed(client, cloud, f"delete failed: {reason}")
+        raise OperationFailed(
+            f"{reason.rstrip('.')}. Cloud {cloud['name']} is marked failed; `{rerun}` continues the delete."
+        ) from exc
+
+
+def _mark_failed(client: Any, cloud: dict[str, Any], reason: str) -> None:
+    # The delete's own error is the one to report; a re-run works from `deleting` too.
+    with contextlib.suppress(Exception):
+        client.update_cloud(cloud["id"], state="failed", failure_reason=reason)
+
+
+def _delete_stack_and_bucket(
+    aws: AwsClients, cloud: dict[str, Any], *, console: Console, delete_bucket: bool
+) -> None:
+    stack_ref = stack_of(cloud)
+    with cleanup.naming_aws_failures("cloudformation", stack_ref):
+        stack = find_stack(aws.client("cloudformation"), stack_ref)
     if stack is None:
         console.info("The cloud has no stack left in AWS.")
     else:
-        try:
-            cleanup.delete_stack(aws, console, stack["StackId"])
-        except Exception as exc:
-            client.update_cloud(cloud["id"], state="failed", failure_reason=f"delete failed: {exc}")
-            raise
+        if stack["StackStatus"] == "DELETE_FAILED":
+            console.info(f"Deleting the stack {stack['StackId']} again after an earlier attempt failed.")
+        cleanup.delete_stack(aws, console, stack["StackId"])
         console.info(f"Deleted stack {stack['StackId']}.")
 
-    bucket = resources.get("s3_bucket_id") or naming.bucket_name(cloud["id"])
+    bucket = bucket_of(cloud) or naming.bucket_name(cloud["id"])
     if delete_bucket:
-        if cleanup.empty_and_delete_bucket(aws, bucket):
+        with cleanup.naming_aws_failures("s3", bucket):
+            removed = cleanup.empty_and_delete_bucket(aws, bucket)
+        if removed:
             console.info(f"Deleted bucket {bucket} and every object version in it.")
-    elif cleanup.bucket_exists(aws, bucket):
+        return
+    try:
+        kept = cleanup.bucket_exists(aws, bucket)
+    except Exception:  # only decides whether to print the hint below; no reason to fail the delete
+        kept = True
+    if kept:
         console.warn(
             f"The bucket {bucket} and its data were kept on purpose. When you no longer need them, remove the "
             f"bucket with every object version in it: "
@@ -55,7 +156,9 @@ def explain_what_stays(cloud: dict[str, Any], console: Console) -> None:
     role_arn = resources.get("controlplane_role_arn")
     if role_arn:
         role = role_arn.rsplit("/", 1)[-1]
-        principal = (cloud.get("options") or {}).get("controlplane_principal", "the control plane's principal")
+        principal = (cloud.get("options") or {}).get(
+            "controlplane_principal", "the control plane's principal"
+        )
         console.warn(
             f"The control plane can still assume {role_arn} until you revoke it: remove the statement trusting "
             f"{principal} (External ID {cloud['external_id']}) from the role's trust relationship "
@@ -69,9 +172,7 @@ def delete_cloud(
 ) -> None:
     managed = cloud["deployment"] == MANAGED
     if not managed and delete_bucket:
-        raise InputError(
-            f"cloud {cloud['name']} is customer-defined: its bucket is yours and cloudplane never deletes it"
-        )
+        raise _customer_bucket_refusal(cloud)
     if managed:
         delete_managed_resources(cloud, client=client, console=console, delete_bucket=delete_bucket)
     client.delete_cloud(cloud["id"])
@@ -80,16 +181,95 @@ def delete_cloud(
     console.success(f"Deleted cloud {cloud['name']} ({cloud['id']}).")
 
 
-def delete_cloud_bucket(bucket: str, region: str, *, console: Console) -> None:
-    """Remove a bucket a managed cloud left behind; refuses buckets cloudplane did not make."""
+# --- delete-bucket ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeptBucket:
+    """A bucket that `delete-bucket` may remove: tagged by cloudplane, of a cloud no longer known."""
+
+    name: str
+    region: str
+    cloud_id: str
+    versions: int
+    delete_markers: int
+
+    def contents(self) -> str:
+        held = f"{self.versions} object version{'s' if self.versions != 1 else ''}"
+        if self.delete_markers:
+            held += f" and {self.delete_markers} delete marker{'s' if self.delete_markers != 1 else ''}"
+        return held
+
+    def question(self) -> str:
+        return (
+            f"Delete bucket {self.name} in {self.region}, kept from deleted cloud {self.cloud_id}, with the "
+            f"{self.contents()} it holds? This cannot be undone. Continue?"
+        )
+
+
+def cloud_using_bucket(
+    clouds: Iterable[dict[str, Any]], bucket: str, tagged_cloud_id: str | None
+) -> dict[str, Any] | None:
+    """The known cloud (in any state) whose record names the bucket, or whose id the bucket's tag carries."""
+    for cloud in clouds:
+        recorded = (cloud.get("resources") or {}).get("s3_bucket_id")
+        if (recorded and _bare_bucket(recorded) == bucket) or cloud["id"] == tagged_cloud_id:
+            return cloud
+    return None
+
+
+def _in_use(cloud: dict[str, Any], bucket: str) -> Conflict:
+    which = f"{cloud['name']} ({cloud['id']}, {cloud['state']})"
+    if cloud["deployment"] == MANAGED:
+        return Conflict(
+            f"bucket {bucket} belongs to cloud {which}, which the control plane still knows; deleting it "
+            f"would lose the cloud's data and break the cloud. To remove the cloud and its data together: "
+            f"cloudplane cloud delete --name {cloud['name']} --delete-bucket"
+        )
+    return Conflict(
+        f"bucket {bucket} is used by customer-defined cloud {which}; it is your bucket and cloudplane never "
+        f"deletes it (`cloudplane cloud delete --name {cloud['name']}` forgets the cloud and leaves the bucket)"
+    )
+
+
+def inspect_kept_bucket(bucket: str, region: str, *, client: Any) -> KeptBucket:
+    """Everything `delete-bucket` checks before asking; refuses any bucket it must not delete."""
+    check_bucket_name(bucket)
     aws = AwsClients(region)
     caller_identity(aws)
-    if not cleanup.bucket_exists(aws, bucket):
-        raise NotFound(f"no bucket named {bucket!r} in this account")
-    owner = cleanup.bucket_cloud_id(aws, bucket)
+    with cleanup.naming_aws_failures("s3", bucket):
+        if not cleanup.bucket_exists(aws, bucket):
+            raise NotFound(f"no bucket named {bucket!r} in this account")
+        owner = cleanup.bucket_cloud_id(aws, bucket)
+    user = cloud_using_bucket(client.list_clouds(), bucket, owner)
+    if user is not None:
+        raise _in_use(user, bucket)
     if owner is None:
         raise InputError(
             f"bucket {bucket} carries no {naming.TAG_KEY} tag; cloudplane only deletes its own buckets"
         )
-    cleanup.empty_and_delete_bucket(aws, bucket)
-    console.success(f"Deleted bucket {bucket} of cloud {owner} and every object version in it.")
+    if bucket != naming.bucket_name(owner):
+        # Customer-defined clouds' buckets can carry the tag too (from cloudplane's template), under
+        # another name; only a managed cloud's bucket is named after its cloud id.
+        raise InputError(
+            f"bucket {bucket} is tagged with cloud {owner} but is not that cloud's managed bucket "
+            f"({naming.bucket_name(owner)}); cloudplane never deletes a customer-defined cloud's bucket"
+        )
+    with cleanup.naming_aws_failures("s3", bucket):
+        versions, markers = cleanup.count_object_versions(aws, bucket)
+    return KeptBucket(bucket, region, owner, versions, markers)
+
+
+def delete_kept_bucket(kept: KeptBucket, *, client: Any, console: Console) -> None:
+    """Empty (every object version) and delete a bucket `inspect_kept_bucket` accepted."""
+    # Checked again: a cloud may have been registered with this bucket while the question waited.
+    user = cloud_using_bucket(client.list_clouds(), kept.name, kept.cloud_id)
+    if user is not None:
+        raise _in_use(user, kept.name)
+    with cleanup.naming_aws_failures("s3", kept.name):
+        removed = cleanup.empty_and_delete_bucket(AwsClients(kept.region), kept.name)
+    if not removed:
+        raise NotFound(f"no bucket named {kept.name!r} in this account")
+    console.success(
+        f"Deleted bucket {kept.name} of deleted cloud {kept.cloud_id} with the {kept.contents()} it held."
+    )
