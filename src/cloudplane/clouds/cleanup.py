@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from cloudplane.aws.errors import error_code, error_message, is_access_denied
+from cloudplane.aws.errors import error_code, error_message
 from cloudplane.aws.session import AwsClients
 from cloudplane.aws.stacks import StackState, StackWatcher, console_url, wait_until_settled
 from cloudplane.console import Console
@@ -18,35 +14,11 @@ from cloudplane.naming import TAG_KEY
 DELETE_TIMEOUT = 60 * 60.0
 
 
-def aws_failure(exc: BaseException, service: str, resource: str) -> str:
-    """One line for a botocore error: the call, the resource, what AWS said, what to do."""
-    operation = getattr(exc, "operation_name", None)
-    call = f"{service}:{operation}" if operation else service
-    said = (error_message(exc).strip().splitlines() or [type(exc).__name__])[0]
-    if is_access_denied(exc):
-        advice = f"your AWS identity may not call {call}: ask an administrator to allow it"
-    else:
-        advice = "fix what AWS names"
-    return f"AWS call {call} on {resource} failed: {said}; {advice}"
-
-
-@contextmanager
-def naming_aws_failures(service: str, resource: str) -> Iterator[None]:
-    """Botocore errors inside become OperationFailed with one line naming the call and the resource."""
-    try:
-        yield
-    except (ClientError, BotoCoreError) as exc:
-        raise OperationFailed(
-            aws_failure(exc, service, resource) + ", then run the same command again."
-        ) from exc
-
-
 def delete_stack(
     aws: AwsClients, console: Console, stack_id: str, *, timeout: float = DELETE_TIMEOUT
 ) -> StackState:
     """Delete the stack and follow it to the end. Returns the final state (DELETE_COMPLETE on success)."""
-    with naming_aws_failures("cloudformation", stack_id):
-        return _delete_stack(aws, console, stack_id, timeout)
+    return _delete_stack(aws, console, stack_id, timeout)
 
 
 def _delete_stack(aws: AwsClients, console: Console, stack_id: str, timeout: float) -> StackState:

@@ -17,7 +17,9 @@ from cloudplane.aws.session import AwsClients
 from cloudplane.aws.stacks import find_stack
 from cloudplane.cloud import MANAGED
 from cloudplane.clouds import cleanup
+from cloudplane.clouds.claims import CloudClaim
 from cloudplane.clouds.identity import caller_identity
+from cloudplane.clouds.trust import undo_interrupted_change
 from cloudplane.console import Console
 from cloudplane.errors import CloudplaneError, Conflict, InputError, NotFound, OperationFailed
 
@@ -118,8 +120,7 @@ def _delete_stack_and_bucket(
     aws: AwsClients, cloud: dict[str, Any], *, console: Console, delete_bucket: bool
 ) -> None:
     stack_ref = stack_of(cloud)
-    with cleanup.naming_aws_failures("cloudformation", stack_ref):
-        stack = find_stack(aws.client("cloudformation"), stack_ref)
+    stack = find_stack(aws.client("cloudformation"), stack_ref)
     if stack is None:
         console.info("The cloud has no stack left in AWS.")
     else:
@@ -130,8 +131,7 @@ def _delete_stack_and_bucket(
 
     bucket = bucket_of(cloud) or naming.bucket_name(cloud["id"])
     if delete_bucket:
-        with cleanup.naming_aws_failures("s3", bucket):
-            removed = cleanup.empty_and_delete_bucket(aws, bucket)
+        removed = cleanup.empty_and_delete_bucket(aws, bucket)
         if removed:
             console.info(f"Deleted bucket {bucket} and every object version in it.")
         return
@@ -173,9 +173,16 @@ def delete_cloud(
     managed = cloud["deployment"] == MANAGED
     if not managed and delete_bucket:
         raise _customer_bucket_refusal(cloud)
-    if managed:
-        delete_managed_resources(cloud, client=client, console=console, delete_bucket=delete_bucket)
-    client.delete_cloud(cloud["id"])
+    with CloudClaim(client, "delete") as claim:
+        cloud = claim.take(cloud["id"])
+        if managed:
+            delete_managed_resources(cloud, client=client, console=console, delete_bucket=delete_bucket)
+        elif cloud["state"] == "creating":
+            # A registration that was killed: its trust-policy edit is put back before the record goes.
+            done = undo_interrupted_change(AwsClients(cloud["region"]), cloud)
+            if done:
+                console.info(f"The registration of {cloud['name']} was interrupted: {done}.")
+        client.delete_cloud(cloud["id"])
     if not managed:
         explain_what_stays(cloud, console)
     console.success(f"Deleted cloud {cloud['name']} ({cloud['id']}).")
@@ -237,10 +244,9 @@ def inspect_kept_bucket(bucket: str, region: str, *, client: Any) -> KeptBucket:
     check_bucket_name(bucket)
     aws = AwsClients(region)
     caller_identity(aws)
-    with cleanup.naming_aws_failures("s3", bucket):
-        if not cleanup.bucket_exists(aws, bucket):
-            raise NotFound(f"no bucket named {bucket!r} in this account")
-        owner = cleanup.bucket_cloud_id(aws, bucket)
+    if not cleanup.bucket_exists(aws, bucket):
+        raise NotFound(f"no bucket named {bucket!r} in this account")
+    owner = cleanup.bucket_cloud_id(aws, bucket)
     user = cloud_using_bucket(client.list_clouds(), bucket, owner)
     if user is not None:
         raise _in_use(user, bucket)
@@ -255,8 +261,7 @@ def inspect_kept_bucket(bucket: str, region: str, *, client: Any) -> KeptBucket:
             f"bucket {bucket} is tagged with cloud {owner} but is not that cloud's managed bucket "
             f"({naming.bucket_name(owner)}); cloudplane never deletes a customer-defined cloud's bucket"
         )
-    with cleanup.naming_aws_failures("s3", bucket):
-        versions, markers = cleanup.count_object_versions(aws, bucket)
+    versions, markers = cleanup.count_object_versions(aws, bucket)
     return KeptBucket(bucket, region, owner, versions, markers)
 
 
@@ -266,8 +271,7 @@ def delete_kept_bucket(kept: KeptBucket, *, client: Any, console: Console) -> No
     user = cloud_using_bucket(client.list_clouds(), kept.name, kept.cloud_id)
     if user is not None:
         raise _in_use(user, kept.name)
-    with cleanup.naming_aws_failures("s3", kept.name):
-        removed = cleanup.empty_and_delete_bucket(AwsClients(kept.region), kept.name)
+    removed = cleanup.empty_and_delete_bucket(AwsClients(kept.region), kept.name)
     if not removed:
         raise NotFound(f"no bucket named {kept.name!r} in this account")
     console.success(

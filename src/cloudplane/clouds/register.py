@@ -6,6 +6,7 @@ confirmation, Ctrl-C) the trust-policy edit is reverted and the cloud record rem
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,8 +17,15 @@ from cloudplane.aws.errors import error_code
 from cloudplane.aws.session import AwsClients
 from cloudplane.cloud import CUSTOMER_DEFINED, PRIVATE, PUBLIC
 from cloudplane.clouds import byo_input as shapes
+from cloudplane.clouds.claims import CloudClaim
 from cloudplane.clouds.identity import caller_identity
-from cloudplane.clouds.trust import require_external_id
+from cloudplane.clouds.trust import (
+    ORIGINAL_TRUST_OPTION,
+    cloud_id_of_external_id,
+    require_external_id,
+    undo_interrupted_change,
+)
+from cloudplane.clouds.verification import why_not_passed
 from cloudplane.console import Console
 from cloudplane.errors import Conflict, InputError, NotFound, OperationFailed
 from cloudplane.verify.report import Report, Severity
@@ -84,12 +92,43 @@ def mount_target_ips(aws: AwsClients, efs_id: str | None) -> list[str]:
     return [t["IpAddress"] for t in targets if t.get("IpAddress")]
 
 
-def _name_is_free(client: Any, name: str) -> None:
+def _interrupted_or_free(client: Any, name: str) -> dict[str, Any] | None:
+    """A registration of this name that was interrupted (its record still `creating`), or None when the
+    name is free; any other cloud of that name is a conflict."""
     try:
         existing = client.find_cloud(name=name)
     except NotFound:
-        return
+        return None
+    if existing["deployment"] == CUSTOMER_DEFINED and existing["state"] == "creating":
+        return existing
     raise Conflict(f"a cloud named {name!r} already exists ({existing['id']}, state {existing['state']})")
+
+
+def undo_interrupted_registration(
+    client: Any, console: Console, aws: AwsClients, cloud: dict[str, Any]
+) -> None:
+    """Put right what a killed `cloud register` left: the trust-policy edit and the `creating` record.
+    Refused (Conflict) while that registration is still running."""
+    with CloudClaim(client, "register") as claim:
+        cloud = claim.take(cloud["id"])
+        done = undo_interrupted_change(aws, cloud)
+        if done:
+            console.info(f"An earlier registration of {cloud['name']} was interrupted: {done}.")
+        client.delete_cloud(cloud["id"])
+
+
+def _external_id_owner(client: Any) -> Callable[[str], str | None]:
+    def owner(external_id: str) -> str | None:
+        cloud_id = cloud_id_of_external_id(external_id)
+        if cloud_id is None:
+            return "an External ID cloudplane did not generate"
+        try:
+            cloud = client.get_cloud(cloud_id)
+        except NotFound:
+            return None  # its cloud was deleted: the ID protects nothing any more
+        return f"cloud {cloud['name']} ({cloud['id']}, state {cloud['state']})"
+
+    return owner
 
 
 def open_warnings(report: Report) -> list[str]:
@@ -105,7 +144,7 @@ def register_cloud(
     confirm_warnings: Callable[[Report], None],
 ) -> tuple[dict[str, Any], Report]:
     request.validate()
-    _name_is_free(client, request.name)
+    interrupted = _interrupted_or_free(client, request.name)
     aws = AwsClients(request.region)
     identity = caller_identity(aws)
     account = identity["Account"]
@@ -117,6 +156,8 @@ def register_cloud(
             "use credentials of the role's account so its trust policy can require the cloud's External ID, "
             "or pass --external-id with the ID the trust policy already requires"
         )
+    if interrupted is not None:
+        undo_interrupted_registration(client, console, aws, interrupted)
     resources = {
         "vpc_id": request.vpc_id,
         "subnet_ids": request.subnets,
@@ -129,38 +170,66 @@ def register_cloud(
         "memorydb_cluster_id": request.memorydb_cluster_id,
     }
     options = {"controlplane_principal": f"arn:aws:iam::{account}:root", "account_id": account}
-    cloud = client.create_cloud(
-        request.name,
-        "aws",
-        request.region,
-        CUSTOMER_DEFINED,
-        request.networking,
-        options=options,
-        external_id=request.external_id,
-        resources=resources,
-    )
+    with CloudClaim(client, "register") as claim:
+        cloud = client.create_cloud(
+            request.name,
+            "aws",
+            request.region,
+            CUSTOMER_DEFINED,
+            request.networking,
+            options=options,
+            external_id=request.external_id,
+            resources=resources,
+            claim=claim.body(),
+        )
+        claim.started(cloud["id"])
+        report = _verify_and_keep(request, client, console, aws, cloud, verify, confirm_warnings)
+    return client.get_cloud(cloud["id"]), report
+
+
+def _verify_and_keep(
+    request: RegisterRequest,
+    client: Any,
+    console: Console,
+    aws: AwsClients,
+    cloud: dict[str, Any],
+    verify: Callable[[dict[str, Any], AwsClients], Report],
+    confirm_warnings: Callable[[Report], None],
+) -> Report:
+    """Require the External ID, verify, and keep the cloud; on any failure put everything back."""
     trust_change = None
+
+    def keep_original(document: dict[str, Any]) -> None:
+        client.update_cloud(cloud["id"], options={ORIGINAL_TRUST_OPTION: json.dumps(document)})
+
     try:
         if request.external_id is None:
-            trust_change = require_external_id(aws, request.controlplane_role_arn, cloud["external_id"])
+            trust_change = require_external_id(
+                aws,
+                request.controlplane_role_arn,
+                cloud["external_id"],
+                owner_of=_external_id_owner(client),
+                before_change=keep_original,
+            )
             if trust_change:
                 console.info(
                     f"The trust policy of {request.controlplane_role_arn} now requires this cloud's External ID."
                 )
         report = verify(cloud, aws)
         if not report.passed:
+            reason = why_not_passed(report, "the resources fail verification (see the findings above)")
             raise OperationFailed(
-                "the resources fail verification (see the findings above); nothing was registered"
+                f"{reason}; nothing was registered"
                 + (" and the trust policy was put back as it was" if trust_change else "")
             )
         if open_warnings(report):
             confirm_warnings(report)
-        cloud = client.update_cloud(cloud["id"], state="active")
-        cloud = client.store_verification(cloud["id"], report.to_dict())
+        client.update_cloud(cloud["id"], state="active", options={ORIGINAL_TRUST_OPTION: None})
+        client.store_verification(cloud["id"], report.to_dict())
     except BaseException:
         _undo(client, console, cloud, trust_change)
         raise
-    return cloud, report
+    return report
 
 
 def _undo(client: Any, console: Console, cloud: dict[str, Any], trust_change: Any) -> None:
