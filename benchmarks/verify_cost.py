@@ -51,7 +51,12 @@ def main() -> None:
         with ControlPlaneClient.from_env() as client:
             for label, memorydb in (("managed, EFS", False), ("managed, EFS, MemoryDB", True)):
                 request = SetupRequest(f"bench-{int(memorydb)}", "us-west-2", "nfs", memorydb)
-                record = setup_managed_cloud(request, client=client, console=Console(quiet=True))
+                record, _ = setup_managed_cloud(
+                    request,
+                    client=client,
+                    console=Console(quiet=True),
+                    verify=lambda cloud: verify_cloud(CloudSpec.from_record(cloud), AwsClients("us-west-2")),
+                )
                 spec = CloudSpec.from_record(record)
                 times, calls, checks = [], 0, 0
                 per_api: dict[str, int] = {}

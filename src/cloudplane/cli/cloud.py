@@ -124,15 +124,18 @@ def setup(
     )
     with open_client() as client:
         try:
-            record = setup_managed_cloud(request, client=client, console=console)
+            record, report = setup_managed_cloud(
+                request,
+                client=client,
+                console=console,
+                verify=lambda cloud: run_verification(cloud, console=console),
+            )
         except KeyboardInterrupt:
             console.error(
                 f"Interrupted. Whatever was started keeps going in AWS. Re-run the same command to continue "
                 f"with the same cloud, or `cloudplane cloud delete --name {name} --yes` to remove it."
             )
             return 130
-        report = run_verification(record, console=console)
-        record = client.store_verification(record["id"], report.to_dict())
         if output == "json":
             console.json({"cloud": record, "verification": report.to_dict()})
         else:

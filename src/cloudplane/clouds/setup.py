@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from cloudplane import naming
 from cloudplane.aws import regions
+from cloudplane.aws.errors import AwsError
 from cloudplane.aws.session import AwsClients
 from cloudplane.aws.stacks import (
     StackState,
@@ -25,10 +28,12 @@ from cloudplane.aws.template import (
 )
 from cloudplane.cloud import MANAGED, PUBLIC
 from cloudplane.clouds import cleanup
+from cloudplane.clouds.claims import CloudClaim
 from cloudplane.clouds.identity import caller_identity
 from cloudplane.clouds.outputs import resources_from_outputs
 from cloudplane.console import Console
 from cloudplane.errors import Conflict, InputError, NotFound, OperationFailed
+from cloudplane.verify.report import Report
 
 CREATE_TIMEOUT = 30 * 60.0
 CREATE_TIMEOUT_WITH_MEMORYDB = 60 * 60.0
@@ -62,7 +67,8 @@ def _existing_cloud(client: Any, request: SetupRequest) -> dict[str, Any] | None
         cloud = client.find_cloud(name=request.name)
     except NotFound:
         return None
-    if cloud["deployment"] != MANAGED or cloud["state"] not in UNFINISHED_STATES:
+    unverified = cloud["state"] == "active" and not cloud.get("last_verification")
+    if cloud["deployment"] != MANAGED or (cloud["state"] not in UNFINISHED_STATES and not unverified):
         raise Conflict(
             f"a cloud named {request.name!r} already exists ({cloud['id']}, state {cloud['state']})"
         )
@@ -119,19 +125,41 @@ def _create_or_attach_stack(
     if existing is not None:
         console.info(f"Continuing with stack {existing['StackId']} ({existing['StackStatus']}).")
         return existing["StackId"]
-    response = cfn.create_stack(
-        StackName=name,
-        TemplateBody=json.dumps(template),
-        Parameters=params,
-        Capabilities=["CAPABILITY_NAMED_IAM"],
-        OnFailure="ROLLBACK",
-        Tags=[{"Key": naming.TAG_KEY, "Value": cloud["id"]}],
-    )
+    try:
+        response = cfn.create_stack(
+            StackName=name,
+            TemplateBody=json.dumps(template),
+            Parameters=params,
+            Capabilities=["CAPABILITY_NAMED_IAM"],
+            OnFailure="ROLLBACK",
+            Tags=[{"Key": naming.TAG_KEY, "Value": cloud["id"]}],
+            # The same token on every retry of this request: a retry after a lost answer is not a second
+            # stack request.
+            ClientRequestToken=f"cloudplane-create-{uuid.uuid4().hex}",
+        )
+    except AwsError as exc:
+        if exc.code != "AlreadyExistsException":
+            raise
+        # Made by an earlier attempt whose answer never arrived: follow that stack.
+        existing = find_stack(cfn, name)
+        if existing is None:
+            raise
+        return existing["StackId"]
     return response["StackId"]
 
 
-def setup_managed_cloud(request: SetupRequest, *, client: Any, console: Console) -> dict[str, Any]:
-    """Create (or resume) the cloud and its stack. Returns the active cloud record."""
+def setup_managed_cloud(
+    request: SetupRequest,
+    *,
+    client: Any,
+    console: Console,
+    verify: Callable[[dict[str, Any]], Report],
+) -> tuple[dict[str, Any], Report]:
+    """Create (or resume) the cloud and its stack, then verify it and store the report.
+
+    The whole run holds the cloud's claim, so a second setup of the same cloud is refused while this
+    one lives, and takes over once it was killed.
+    """
     request.validate()
     cloud = _existing_cloud(client, request)
     aws = AwsClients(request.region)
@@ -157,16 +185,44 @@ def setup_managed_cloud(request: SetupRequest, *, client: Any, console: Console)
     )
 
     principal = f"arn:aws:iam::{identity['Account']}:root"
-    if cloud is None:
-        options = {
-            **request.options(),
-            "controlplane_principal": principal,
-            "account_id": identity["Account"],
-        }
-        cloud = client.create_cloud(request.name, "aws", request.region, MANAGED, PUBLIC, options=options)
-        console.info(f"Created cloud {cloud['name']} ({cloud['id']}).")
-    else:
-        console.info(f"Resuming the setup of cloud {cloud['name']} ({cloud['id']}).")
+    with CloudClaim(client, "setup") as claim:
+        if cloud is None:
+            options = {
+                **request.options(),
+                "controlplane_principal": principal,
+                "account_id": identity["Account"],
+            }
+            try:
+                cloud = client.create_cloud(
+                    request.name, "aws", request.region, MANAGED, PUBLIC, options=options, claim=claim.body()
+                )
+            except Conflict as exc:
+                raise Conflict(f"{exc} (another command created it first); nothing was created") from None
+            claim.started(cloud["id"])
+            console.info(f"Created cloud {cloud['name']} ({cloud['id']}).")
+        else:
+            cloud = claim.take(cloud["id"])
+            console.info(f"Resuming the setup of cloud {cloud['name']} ({cloud['id']}).")
+        if cloud["state"] != "active":
+            cloud = _build(request, client, console, aws, cloud, zones, memorydb_zones, principal)
+        console.info("Verifying the new cloud ...")
+        report = verify(cloud)
+        client.store_verification(cloud["id"], report.to_dict())
+    return client.get_cloud(cloud["id"]), report
+
+
+def _build(
+    request: SetupRequest,
+    client: Any,
+    console: Console,
+    aws: AwsClients,
+    cloud: dict[str, Any],
+    zones: list[str],
+    memorydb_zones: Any,
+    principal: str,
+) -> dict[str, Any]:
+    """The stack: created or followed to the end; the cloud record made active with its resources."""
+    if cloud["state"] != "creating":
         cloud = client.update_cloud(cloud["id"], state="creating", failure_reason="")
 
     stored_zones = (cloud.get("options") or {}).get("availability_zones") or zones
