@@ -18,13 +18,22 @@ _CLOUD_ID = re.compile(r"cld_[a-z0-9]{20}")
 _EXTERNAL_ID_CHAR = r"[\w+=,.@:/-]"
 EXTERNAL_ID = re.compile(_EXTERNAL_ID_CHAR + "{2,1224}", re.ASCII)
 _ALPHABET = string.ascii_lowercase + string.digits
+_SHOWN_MAX = 200
+
+
+def shown(value: object) -> str:
+    """A user-given value in an error, as Python writes it (a stray newline or space is visible), cut
+    short when long: a pasted 10k-character value must not turn one error line into a screenful."""
+    if not isinstance(value, str) or len(value) <= _SHOWN_MAX:
+        return repr(value)
+    return f"{value[:_SHOWN_MAX]!r}... ({len(value)} characters)"
 
 
 def validate_cloud_name(name: str) -> str:
     """Cloud names: 1-63 letters, digits, '-' or '_', starting with a letter or digit."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InputError(
-            f"invalid cloud name {name!r}: use 1-63 letters, digits, '-' or '_', starting with a letter or digit"
+            f"invalid cloud name {shown(name)}: use 1-63 letters, digits, '-' or '_', starting with a letter or digit"
         )
     return name
 
@@ -32,7 +41,7 @@ def validate_cloud_name(name: str) -> str:
 def validate_cloud_id(cloud_id: str) -> str:
     if not isinstance(cloud_id, str) or not _CLOUD_ID.fullmatch(cloud_id):
         raise InputError(
-            f"invalid cloud id {cloud_id!r}: expected 'cld_' followed by 20 lowercase letters or digits"
+            f"invalid cloud id {shown(cloud_id)}: expected 'cld_' followed by 20 lowercase letters or digits"
         )
     return cloud_id
 

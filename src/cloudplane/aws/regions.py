@@ -7,6 +7,7 @@ import functools
 import re
 
 from cloudplane.errors import InputError
+from cloudplane.naming import shown
 
 # fullmatch: `re.match` with `$` would accept a trailing newline.
 REGION_SHAPE = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
@@ -27,7 +28,7 @@ def _partition_regions() -> dict[str, list[str]]:
 def check_region_name(region: str) -> str:
     """Refuse China, GovCloud, other isolated partitions and unknown names, before any AWS call."""
     if not isinstance(region, str) or not REGION_SHAPE.fullmatch(region):
-        raise InputError(f"invalid region {region!r}: expected a name like us-west-2")
+        raise InputError(f"invalid region {shown(region)}: expected a name like us-west-2")
     regions = _partition_regions()
     if region in regions.get("aws", []):
         return region
@@ -39,7 +40,7 @@ def check_region_name(region: str) -> str:
             )
     close = difflib.get_close_matches(region, regions.get("aws", []), n=3)
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
-    raise InputError(f"unknown region {region!r}{hint}")
+    raise InputError(f"unknown region {shown(region)}{hint}")
 
 
 def check_region_enabled(ec2_client: object, region: str) -> None:

@@ -31,9 +31,14 @@ def edit(
     yes: bool,
 ) -> int:
     """Point a customer-defined cloud at other resources, verified before it changes."""
+    from cloudplane import naming
     from cloudplane.clouds.edit import EditRequest
     from cloudplane.errors import InputError
 
+    # A name given empty is refused as a name, not taken for no name at all.
+    for given in (cloud_name, name_option):
+        if given is not None:
+            naming.validate_cloud_name(given)
     if cloud_name and name_option and cloud_name != name_option:
         raise InputError(f"two names given: {cloud_name!r} and --name {name_option!r}")
     request = EditRequest(aws_s3_id, aws_efs_id, aws_efs_mount_target_ip, memorydb_cluster_id)

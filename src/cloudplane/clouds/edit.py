@@ -39,18 +39,20 @@ class EditRequest:
     memorydb_cluster_id: str | None = None
 
     def validate(self) -> None:
-        if not any((self.s3_bucket_id, self.efs_id, self.efs_mount_target_ip, self.memorydb_cluster_id)):
+        # None is a flag left out; an empty value is a mistake, never taken for no value.
+        given = (self.s3_bucket_id, self.efs_id, self.efs_mount_target_ip, self.memorydb_cluster_id)
+        if all(value is None for value in given):
             raise InputError("nothing to edit: give at least one of " + ", ".join(FLAGS.values()))
         mistakes = shapes.Mistakes()
-        if self.s3_bucket_id:
+        if self.s3_bucket_id is not None:
             shapes.normalise_bucket("--aws-s3-id", self.s3_bucket_id, mistakes)
-        if self.efs_id and self.efs_id != UNSET:
+        if self.efs_id is not None and self.efs_id != UNSET:
             shapes.check_id("EFS", "--aws-efs-id", self.efs_id, mistakes)
-        if self.efs_mount_target_ip:
+        if self.efs_mount_target_ip is not None:
             shapes.check_ipv4("--aws-efs-mount-target-ip", self.efs_mount_target_ip, mistakes)
             if self.efs_id == UNSET:
                 mistakes.add("--aws-efs-mount-target-ip makes no sense with --aws-efs-id none")
-        if self.memorydb_cluster_id and self.memorydb_cluster_id != UNSET:
+        if self.memorydb_cluster_id is not None and self.memorydb_cluster_id != UNSET:
             shapes.check_memorydb_name("--memorydb-cluster-id", self.memorydb_cluster_id, mistakes)
         mistakes.raise_if_any()
 
