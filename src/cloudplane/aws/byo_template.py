@@ -12,7 +12,6 @@ which `Fn::GetAZs` cannot tell apart, and its subnet group takes only the subnet
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +23,6 @@ from cloudplane.aws.template_parts import CloudLabels, Resources, ref
 NAT_MODES = ("per-az", "single")
 EXTERNAL_ID_PREFIX = "cloudplane-byo-"
 # AWS's rule for sts:ExternalId, and a cloud name or nothing (then the stack's name is used).
-EXTERNAL_ID_PATTERN = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 CLOUD_NAME_PATTERN = "^$|^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$"
 MIN_ZONES, MAX_ZONES = 2, 6
 
@@ -56,7 +54,7 @@ class CustomerDefinedOptions:
     memorydb_zone_ids: tuple[str, ...] | None = None  # zones whose subnets hold MemoryDB; None: every zone
 
     def validate(self) -> None:
-        if not EXTERNAL_ID_PATTERN.match(self.external_id):
+        if not naming.EXTERNAL_ID.fullmatch(self.external_id):
             raise ValueError(f"invalid External ID {self.external_id!r}")
         if self.cloud_id is not None:
             naming.validate_cloud_id(self.cloud_id)

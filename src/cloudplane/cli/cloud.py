@@ -234,10 +234,12 @@ def set_default(cloud_ref: str) -> int:
     from cloudplane.console import Console
 
     with open_client() as client:
+        from cloudplane import naming
+
         if cloud_ref.startswith("cld_"):
-            record = select_cloud(client, None, cloud_ref)
+            record = client.find_cloud(cloud_id=naming.validate_cloud_id(cloud_ref))
         else:
-            record = select_cloud(client, cloud_ref, None)
+            record = client.find_cloud(name=naming.validate_cloud_name(cloud_ref))
         record = client.set_default(record["id"])
     Console().result(f"Cloud {record['name']} ({record['id']}) is now the default.")
     return 0

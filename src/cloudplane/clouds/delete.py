@@ -31,7 +31,7 @@ _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 def check_bucket_name(bucket: str) -> str:
     if not _BUCKET_NAME.fullmatch(bucket) or ".." in bucket:
         raise InputError(
-            f"{bucket!r} is not an S3 bucket name: use 3-63 lowercase letters, digits, '.' or '-', "
+            f"{naming.shown(bucket)} is not an S3 bucket name: use 3-63 lowercase letters, digits, '.' or '-', "
             "starting and ending with a letter or digit, without '..'"
         )
     return bucket

@@ -53,9 +53,15 @@ class RegisterRequest:
 
     def validate(self) -> None:
         """Every shape mistake at once, one line each, before any AWS call."""
-        naming.validate_cloud_name(self.name)
-        regions.check_region_name(self.region)
         mistakes = shapes.Mistakes()
+        for flag, check, value in (
+            ("--name", naming.validate_cloud_name, self.name),
+            ("--region", regions.check_region_name, self.region),
+        ):
+            try:
+                check(value)
+            except InputError as exc:
+                mistakes.add(f"{flag}: {exc}")
         shapes.check_id("vpc", "--vpc-id", self.vpc_id, mistakes)
         self.subnets = shapes.split_list("subnet", "--subnet-ids", self.subnet_ids, mistakes, minimum=2)
         self.groups = shapes.split_list(

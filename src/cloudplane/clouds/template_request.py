@@ -24,7 +24,7 @@ from cloudplane.cloud import CUSTOMER_DEFINED, PRIVATE
 from cloudplane.errors import InputError
 
 DEFAULT_ZONES = 3
-_PRINCIPAL = re.compile(r"^arn:aws:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)$")
+_PRINCIPAL = re.compile(r"arn:aws:iam::[0-9]{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -55,9 +55,9 @@ class TemplateRequest:
             regions.check_region_name(self.region)
         if self.zone_count is not None and not MIN_ZONES <= self.zone_count <= MAX_ZONES:
             raise InputError(f"--zone-count must be {MIN_ZONES} to {MAX_ZONES}, not {self.zone_count}")
-        if self.controlplane_principal is not None and not _PRINCIPAL.match(self.controlplane_principal):
+        if self.controlplane_principal is not None and not _PRINCIPAL.fullmatch(self.controlplane_principal):
             raise InputError(
-                f"invalid --controlplane-principal {self.controlplane_principal!r}: expected an IAM ARN such as "
+                f"invalid --controlplane-principal {naming.shown(self.controlplane_principal)}: expected an IAM ARN such as "
                 "arn:aws:iam::123456789012:root"
             )
         if self.nat_gateways is not None and not self.private_network and self.cloud_id is None:
