@@ -116,7 +116,7 @@ def test_a_server_error_leaves_the_rule_not_checked_and_the_run_incomplete(make_
     (finding,) = [f for f in report.findings if f.check == "VPC-3"]
     assert not finding.checked and not finding.fails(strict=True)
     assert "ec2:DescribeVpcAttribute" in finding.message and "InternalError" in finding.message
-    assert finding.remediation and "run it again" in finding.remediation
+    assert finding.remediation and "run the verification again" in finding.remediation
     assert failed_checks(report) == set()  # no rule failed ...
     assert not report.complete and not report.passed  # ... yet the run cannot pass
     assert report.group_statuses()["vpc"] == "NOT CHECKED"
@@ -130,7 +130,7 @@ def test_throttling_is_not_mistaken_for_a_missing_permission(make_cloud: Make) -
     assert {"SUB-2", "SUB-6"} <= unchecked
     assert failed_checks(report) == set()
     assert all("permission" not in (f.remediation or "").lower() for f in report.not_checked())
-    assert all("throttled" in (f.remediation or "") for f in report.not_checked())
+    assert all("throttled the request" in (f.remediation or "") for f in report.not_checked())
 
 
 def test_denied_describe_leaves_the_checks_that_need_it_not_checked(make_cloud: Make) -> None:

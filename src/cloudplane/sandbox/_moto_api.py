@@ -36,7 +36,8 @@ def json_response(status: int, body: Any) -> Response:
 
 
 def read_json(request: Any) -> Any:
-    raw = request.data or b""
+    # get_data() also returns a body sent as a form (curl -d), which `request.data` leaves empty.
+    raw = request.get_data(cache=True) if hasattr(request, "get_data") else request.data or b""
     return json.loads(raw.decode() or "null")
 
 

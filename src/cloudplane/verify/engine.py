@@ -24,7 +24,11 @@ def _not_checked(check: Check, exc: Exception) -> Finding:
         if exc.fault is Fault.DENIED:
             remediation = f"Allow {exc.action} to the identity running the verification, then run it again."
         elif exc.transient:
-            remediation = f"AWS {exc.fault} after every retry; nothing is wrong with the rule: run it again."
+            why = {
+                Fault.THROTTLED: "AWS throttled the request through every retry",
+                Fault.SERVER: "AWS answered with a server error through every retry",
+            }.get(exc.fault, "AWS could not be reached in time")
+            remediation = f"{why}; this says nothing about the rule: run the verification again."
         else:
             remediation = "Run the verification again; if it keeps failing, check what AWS said."
     else:
