@@ -1,8 +1,10 @@
-"""Running the real `cloudplane` command in-process, exactly as the console script does."""
+"""Running the real `cloudplane` command: in-process exactly as the console script does, or as a process."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -34,3 +36,16 @@ class Run:
 def cloudplane(*args: str, input: str | None = None) -> Run:
     result = CliRunner().invoke(_Entry(), list(args), input=input, catch_exceptions=False)  # type: ignore[arg-type]
     return Run(result.exit_code or 0, result.stdout, result.stderr)
+
+
+def spawn(*args: str) -> subprocess.Popen[str]:
+    """The real `cloudplane` command in a process of its own (stdout and stderr piped), with this
+    process's environment: for runs that are killed, or that must really run at the same time."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "cloudplane", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )

@@ -6,9 +6,6 @@ Each command is a process of its own, on the embedded control plane's SQLite fil
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -16,22 +13,11 @@ import pytest
 
 from cloudplane.sandbox.server import SandboxServer
 from tests.controlplane.conftest import new_postgres_schema, postgres_server  # noqa: F401  (fixtures)
-from tests.helpers import cloudplane
-
-
-def start(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "cloudplane", *args],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ),
-    )
+from tests.helpers import cloudplane, spawn
 
 
 def five_setups_make_one_cloud(aws: Callable[..., Any]) -> None:
-    processes = [start("cloud", "setup", "--name", "same", "--yes") for _ in range(5)]
+    processes = [spawn("cloud", "setup", "--name", "same", "--yes") for _ in range(5)]
     results = [(p, *p.communicate(timeout=600)) for p in processes]
     winners = [r for r in results if r[0].returncode == 0]
     losers = [r for r in results if r[0].returncode != 0]
@@ -52,7 +38,7 @@ def five_setups_make_one_cloud(aws: Callable[..., Any]) -> None:
 
 
 def concurrent_verifies_keep_the_report_whole() -> None:
-    processes = [start("cloud", "verify", "--name", "same", "--output", "json") for _ in range(3)]
+    processes = [spawn("cloud", "verify", "--name", "same", "--output", "json") for _ in range(3)]
     outputs = [p.communicate(timeout=600) for p in processes]
     assert all(p.returncode == 0 for p in processes), [err for _, err in outputs]
     stored = cloudplane("cloud", "get", "--name", "same", "--output", "json").json()["last_verification"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import pytest
 
 from cloudplane.sandbox.server import SandboxServer
 from tests.e2e.test_customer_defined import customer_cloud, register_args, trust_of
-from tests.helpers import cloudplane
+from tests.helpers import cloudplane, spawn
 from tests.leftovers import tagged_resources
 
 SETUP = ("cloud", "setup", "--name", "crashy", "--region", "us-west-2", "--yes")
@@ -21,14 +20,7 @@ SETUP = ("cloud", "setup", "--name", "crashy", "--region", "us-west-2", "--yes")
 
 def kill_when(args: tuple[str, ...] | list[str], marker: str) -> str:
     """Run the real command in a process of its own and SIGKILL it when its progress shows `marker`."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cloudplane", *args],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ),
-    )
+    process = spawn(*args)
     seen: list[str] = []
     assert process.stderr is not None
     for line in process.stderr:
