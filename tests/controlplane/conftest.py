@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 import pytest
+import uvicorn
+from fastapi import FastAPI, Request
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from cloudplane.client import ControlPlaneClient
+from cloudplane.controlplane.app import create_app
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -99,9 +107,61 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path) -> str:
     return request.getfixturevalue("new_postgres_schema")()
 
 
+class Served:
+    """The control-plane server, for real: the FastAPI app under uvicorn on a free port of 127.0.0.1."""
+
+    def __init__(self, app: FastAPI, url: str) -> None:
+        self.app = app
+        self.url = url
+        self.authorizations: list[str | None] = []
+
+
+@contextmanager
+def serve(database_url: str) -> Iterator[Served]:
+    app = create_app(database_url)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    served = Served(app, f"http://127.0.0.1:{sock.getsockname()[1]}")
+
+    @app.middleware("http")
+    async def record_authorization(request: Request, call_next: Any) -> Any:
+        served.authorizations.append(request.headers.get("authorization"))
+        return await call_next(request)
+
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    try:
+        yield served
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
 @pytest.fixture
-def client(database_url: str) -> Iterator[ControlPlaneClient]:
-    with ControlPlaneClient.embedded(database_url) as client:
+def server(database_url: str) -> Iterator[Served]:
+    with serve(database_url) as served:
+        yield served
+
+
+TRANSPORTS = ["direct", "http"]
+
+
+@pytest.fixture(params=TRANSPORTS)
+def client(request: pytest.FixtureRequest, database_url: str) -> Iterator[ControlPlaneClient]:
+    """The same contract through both transports: the service in-process, and HTTP to a real server."""
+    if request.param == "direct":
+        with ControlPlaneClient.embedded(database_url) as client:
+            assert client.mode == "embedded"
+            yield client
+        return
+    with serve(database_url) as served, ControlPlaneClient.remote(served.url) as client:
+        assert client.mode == "remote"
         yield client
 
 

@@ -50,3 +50,24 @@ def test_importing_the_client_loads_no_heavy_modules() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert json.loads(out) == []
+
+
+def test_the_embedded_control_plane_loads_no_web_stack(tmp_path) -> None:
+    """A command on the local database: no web framework, no pydantic, no HTTP client; and once the
+    schema is current, no migration tool either."""
+    url = f"sqlite:///{tmp_path / 'cloudplane.db'}"
+    web = ["fastapi", "starlette", "httpx", "pydantic", "uvicorn"]
+    code = (
+        "import json, sys\n"
+        "from cloudplane.client import ControlPlaneClient\n"
+        f"with ControlPlaneClient.embedded({url!r}) as client:\n"
+        "    client.list_clouds()\n"
+        f"print(json.dumps([m for m in {[*web, 'alembic']!r} if m in sys.modules]))\n"
+    )
+
+    def loaded() -> list[str]:
+        run = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+        return json.loads(run.stdout)
+
+    assert set(loaded()) <= {"alembic"}  # the first run creates the schema
+    assert loaded() == []  # later runs only read the schema's version

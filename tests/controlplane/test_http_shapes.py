@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from cloudplane import __version__
-from cloudplane.controlplane.embedded import open_embedded
+from tests.controlplane.conftest import serve
 
 BODY = {
     "name": "raw",
@@ -21,9 +21,8 @@ BODY = {
 
 @pytest.fixture
 def http(tmp_path) -> Iterator[httpx.Client]:
-    client, close = open_embedded(f"sqlite:///{tmp_path / 'cloudplane.db'}")
-    yield client
-    close()
+    with serve(f"sqlite:///{tmp_path / 'cloudplane.db'}") as served, httpx.Client(base_url=served.url) as client:
+        yield client
 
 
 def test_status_codes(http: httpx.Client) -> None:

@@ -3,49 +3,12 @@
 from __future__ import annotations
 
 import socket
-import threading
-import time
-from collections.abc import Iterator
 
 import pytest
-import uvicorn
-from fastapi import FastAPI, Request
 
 from cloudplane.client import ControlPlaneClient
-from cloudplane.controlplane.app import create_app
 from cloudplane.errors import Conflict, InputError, NotFound, OperationFailed
-
-
-class Served:
-    def __init__(self, app: FastAPI, url: str) -> None:
-        self.app = app
-        self.url = url
-        self.authorizations: list[str | None] = []
-
-
-@pytest.fixture
-def server(database_url: str) -> Iterator[Served]:
-    app = create_app(database_url)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    served = Served(app, f"http://127.0.0.1:{sock.getsockname()[1]}")
-
-    @app.middleware("http")
-    async def record_authorization(request: Request, call_next):
-        served.authorizations.append(request.headers.get("authorization"))
-        return await call_next(request)
-
-    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    yield served
-    uv.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+from tests.controlplane.conftest import Served
 
 
 def test_client_from_env_talks_to_a_server(

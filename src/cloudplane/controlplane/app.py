@@ -1,7 +1,8 @@
 """The control-plane application.
 
 Serve it with `uvicorn --factory cloudplane.controlplane.app:create_app` (database from
-CLOUDPLANE_DATABASE_URL, else the SQLite file under CLOUDPLANE_HOME), or embed it in-process.
+CLOUDPLANE_DATABASE_URL, else the SQLite file under CLOUDPLANE_HOME). The CLI without a server calls the
+same service directly (`cloudplane.controlplane.service`), without this app.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from cloudplane.controlplane import http_errors, migrate
 from cloudplane.controlplane.api import router
 from cloudplane.controlplane.db import make_engine
 from cloudplane.controlplane.schemas import Health
+from cloudplane.controlplane.service import ControlPlaneService
 from cloudplane.controlplane.settings import database_url as configured_database_url
 from cloudplane.controlplane.settings import normalize_url
-from cloudplane.controlplane.store import CloudStore
 
 
 def create_app(database_url: str | None = None, *, run_migrations: bool = True) -> FastAPI:
@@ -38,12 +39,12 @@ def create_app(database_url: str | None = None, *, run_migrations: bool = True) 
             engine.dispose()
 
     app = FastAPI(title="cloudplane control plane", version=__version__, lifespan=lifespan)
-    app.state.store = CloudStore(engine)
+    app.state.service = ControlPlaneService(engine)
     http_errors.install(app)
     app.include_router(router)
 
-    @app.get("/healthz")
-    def healthz() -> Health:
-        return Health(status="ok", version=__version__)
+    @app.get("/healthz", response_model=Health)
+    def healthz() -> dict[str, str]:
+        return app.state.service.health()
 
     return app

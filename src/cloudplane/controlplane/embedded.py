@@ -1,43 +1,22 @@
-"""The control plane in-process: the same app and the same HTTP requests, no network."""
+"""Opening the control plane in-process on the local database: the embedded mode of the CLI."""
 
 from __future__ import annotations
 
 import sys
-import warnings
-from collections.abc import Callable
-
-import httpx
 
 from cloudplane.controlplane.db import redact, sqlite_file
+from cloudplane.controlplane.service import ControlPlaneService
 from cloudplane.controlplane.settings import DATABASE_URL_ENV, normalize_url, private_data_warning
 from cloudplane.controlplane.settings import database_url as configured_database_url
 from cloudplane.errors import CloudplaneError, OperationFailed
 
-BASE_URL = "http://cloudplane.embedded"
 
-
-def open_embedded(
-    database_url: str | None = None, *, headers: dict[str, str] | None = None
-) -> tuple[httpx.Client, Callable[[], None]]:
-    """An httpx client whose transport calls the app directly, and the function that shuts the
-    app down again. Warns on stderr when other users can read the local data."""
-    with warnings.catch_warnings():
-        # Starlette now prefers the httpx2 package; httpx (what is installed) still works.
-        warnings.simplefilter("ignore")
-        from starlette.testclient import TestClient
-
-    from cloudplane.controlplane.app import create_app
-
+def open_service(database_url: str | None = None) -> tuple[ControlPlaneService, str]:
+    """The service on `database_url` (default: from the environment), its schema current, and the URL.
+    Warns on stderr when other users can read the local data."""
     url = normalize_url(database_url) if database_url else configured_database_url()
-    client = TestClient(
-        create_app(url),
-        base_url=BASE_URL,
-        # Errors come back as HTTP 5xx, exactly as from a remote server.
-        raise_server_exceptions=False,
-        headers=headers,
-    )
     try:
-        client.__enter__()  # runs the app's start-up: schema migrations
+        service = ControlPlaneService.open(url)
     except CloudplaneError:
         raise
     except Exception as exc:
@@ -45,7 +24,7 @@ def open_embedded(
     warning = private_data_warning(sqlite_file(url))
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
-    return client, lambda: client.__exit__(None, None, None)
+    return service, url
 
 
 def _cannot_open(url: str, exc: Exception) -> str:

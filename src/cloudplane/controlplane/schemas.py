@@ -1,13 +1,14 @@
-"""JSON shapes of the HTTP API: request bodies, the cloud as returned, and their conversion."""
+"""JSON shapes of the HTTP API (server only): request bodies and the cloud as returned, for validation and docs.
+
+The service builds the data (`service.cloud_record`); these models check and describe it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from cloudplane.controlplane.models import Cloud, Deployment, Networking, Provider, State
+from cloudplane.controlplane.models import Deployment, Networking, Provider, State
 
 
 class _Strict(BaseModel):
@@ -91,42 +92,3 @@ class CloudList(BaseModel):
 class Health(BaseModel):
     status: str
     version: str
-
-
-def iso_utc(moment: datetime | None) -> str | None:
-    """UTC, ISO-8601, with "Z". SQLite hands back naive datetimes; they were stored as UTC."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def cloud_out(cloud: Cloud) -> CloudOut:
-    return CloudOut(
-        id=cloud.id,
-        name=cloud.name,
-        provider=cloud.provider,
-        region=cloud.region,
-        deployment=cloud.deployment,
-        networking=cloud.networking,
-        state=cloud.state,
-        is_default=cloud.is_default,
-        external_id=cloud.external_id,
-        resources=dict(cloud.resources),
-        options=dict(cloud.options),
-        failure_reason=cloud.failure_reason,
-        created_at=iso_utc(cloud.created_at) or "",
-        updated_at=iso_utc(cloud.updated_at) or "",
-        last_verification=cloud.last_verification,
-        last_verified_at=iso_utc(cloud.last_verified_at),
-        operation=(
-            {
-                "name": cloud.operation,
-                "owner": cloud.operation_owner,
-                "expires_at": iso_utc(cloud.operation_expires_at),
-            }
-            if cloud.operation_owner
-            else None
-        ),
-    )

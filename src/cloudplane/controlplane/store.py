@@ -289,7 +289,9 @@ def _check_resource_value(key: str, value: Any) -> None:
 
 def _check_choice(field: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise InputError(f"invalid {field} {value!r}: expected one of {', '.join(choices)}")
+        quoted = [repr(choice) for choice in choices]
+        expected = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+        raise InputError(f"invalid {field} {value!r}: expected {expected}")
 
 
 def _by_name(session: Session, name: str) -> Cloud | None:

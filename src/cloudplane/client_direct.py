@@ -1,0 +1,131 @@
+"""The direct transport of the control-plane client: the service called in-process on the local database.
+
+No web framework, no pydantic, no HTTP client: a command that reads a cloud costs little more than
+opening the database. Errors are the service's own; a database that fails mid-command is one line.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import DBAPIError
+
+from cloudplane.client import ControlPlaneClient
+from cloudplane.controlplane.db import redact
+from cloudplane.controlplane.embedded import open_service
+from cloudplane.controlplane.service import ControlPlaneService
+from cloudplane.controlplane.store import UNSET
+from cloudplane.errors import OperationFailed
+
+T = TypeVar("T")
+
+
+class DirectClient(ControlPlaneClient):
+    mode = "embedded"
+
+    def __init__(self, service: ControlPlaneService, url: str) -> None:
+        self._service = service
+        self._url = url
+        self._closed = False
+        # A command's claim is renewed from a second thread; one call at a time keeps SQLite simple.
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, database_url: str | None = None) -> DirectClient:
+        service, url = open_service(database_url)
+        return cls(service, url)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._service.close()
+
+    def _run(self, call: Callable[[], T]) -> T:
+        with self._lock, self._database_errors():
+            return call()
+
+    @contextmanager
+    def _database_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except DBAPIError as exc:
+            cause = exc.orig if exc.orig is not None else exc
+            reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+            raise OperationFailed(
+                f"the control-plane database {redact(self._url)} failed: {reason}; run the command again"
+            ) from exc
+
+    def create_cloud(
+        self,
+        name: str,
+        provider: str,
+        region: str,
+        deployment: str,
+        networking: str,
+        options: Mapping[str, Any] | None = None,
+        external_id: str | None = None,
+        resources: Mapping[str, Any] | None = None,
+        claim: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        return self._run(
+            lambda: self._service.create_cloud(
+                name=name,
+                provider=provider,
+                region=region,
+                deployment=deployment,
+                networking=networking,
+                options=options,
+                external_id=external_id,
+                resources=resources,
+                claim=claim,
+            )
+        )
+
+    def list_clouds(self, *, name: str | None = None) -> list[dict[str, Any]]:
+        return self._run(lambda: self._service.list_clouds(name=name))
+
+    def get_cloud(self, cloud_id: str) -> dict[str, Any]:
+        return self._run(lambda: self._service.get_cloud(cloud_id))
+
+    def update_cloud(
+        self,
+        cloud_id: str,
+        *,
+        state: str | None = None,
+        resources: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+        failure_reason: str | None = None,
+    ) -> dict[str, Any]:
+        reason = UNSET if failure_reason is None else failure_reason  # "" clears, None leaves it
+        return self._run(
+            lambda: self._service.update_cloud(
+                cloud_id, state=state, resources=resources, options=options, failure_reason=reason
+            )
+        )
+
+    def store_verification(self, cloud_id: str, report: Mapping[str, Any]) -> dict[str, Any]:
+        return self._run(lambda: self._service.store_verification(cloud_id, report))
+
+    def set_default(self, cloud_id: str) -> dict[str, Any]:
+        return self._run(lambda: self._service.set_default(cloud_id))
+
+    def claim_cloud(
+        self, cloud_id: str, *, operation: str, owner: str, seconds: float, replace: str | None = None
+    ) -> dict[str, Any]:
+        return self._run(
+            lambda: self._service.claim_cloud(
+                cloud_id, operation=operation, owner=owner, seconds=seconds, replace=replace
+            )
+        )
+
+    def release_cloud(self, cloud_id: str, owner: str) -> dict[str, Any]:
+        return self._run(lambda: self._service.release_cloud(cloud_id, owner))
+
+    def delete_cloud(self, cloud_id: str) -> None:
+        self._run(lambda: self._service.delete_cloud(cloud_id))
+
+    def health(self) -> dict[str, Any]:
+        return self._run(self._service.health)

@@ -1,0 +1,267 @@
+"""The HTTP transport of the control-plane client: a shared `cloudplane server` at CLOUDPLANE_URL.
+
+Requests, JSON and the mapping of HTTP answers back to cloudplane's errors live here; anything that does
+not answer like a cloudplane server is said to be so in one line.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from cloudplane import __version__
+from cloudplane.client import TOKEN_ENV, URL_ENV, ControlPlaneClient
+from cloudplane.errors import Conflict, InputError, NotFound, OperationFailed
+
+API_PREFIX = "/api/v1"
+DEFAULT_TIMEOUT = 30.0
+
+
+class HttpClient(ControlPlaneClient):
+    mode = "remote"
+
+    def __init__(self, http: httpx.Client) -> None:
+        self._http = http
+        self._closed = False
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, url: str, *, token: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> HttpClient:
+        if not url.startswith(("http://", "https://")):
+            raise InputError(
+                f"control-plane URL must start with http:// or https://, got {url!r} (see {URL_ENV})"
+            )
+        try:
+            http = httpx.Client(base_url=url, headers=_headers(token), timeout=timeout)
+        except httpx.InvalidURL as exc:
+            raise InputError(f"invalid control-plane URL {_redacted(url)!r}: {exc} (see {URL_ENV})") from None
+        if not http.base_url.host:
+            http.close()
+            raise InputError(f"the control-plane URL {_redacted(url)!r} names no host (see {URL_ENV})")
+        return cls(http)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._http.close()
+
+    # --- clouds -------------------------------------------------------------------------------
+
+    def create_cloud(
+        self,
+        name: str,
+        provider: str,
+        region: str,
+        deployment: str,
+        networking: str,
+        options: Mapping[str, Any] | None = None,
+        external_id: str | None = None,
+        resources: Mapping[str, Any] | None = None,
+        claim: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "name": name,
+            "provider": provider,
+            "region": region,
+            "deployment": deployment,
+            "networking": networking,
+        }
+        if options is not None:
+            body["options"] = dict(options)
+        if external_id is not None:
+            body["external_id"] = external_id
+        if resources is not None:
+            body["resources"] = dict(resources)
+        if claim is not None:
+            body["claim"] = dict(claim)
+        return self._call("POST", "/clouds", json=body, expect="id")
+
+    def list_clouds(self, *, name: str | None = None) -> list[dict[str, Any]]:
+        params = {"name": name} if name is not None else None
+        return self._call("GET", "/clouds", params=params, expect="clouds")["clouds"]
+
+    def get_cloud(self, cloud_id: str) -> dict[str, Any]:
+        return self._call("GET", _cloud_path(cloud_id), expect="id")
+
+    def update_cloud(
+        self,
+        cloud_id: str,
+        *,
+        state: str | None = None,
+        resources: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+        failure_reason: str | None = None,
+    ) -> dict[str, Any]:
+        """Change what is given: resources and options merge key by key (an option set to None is
+        removed); failure_reason="" clears the reason."""
+        body: dict[str, Any] = {}
+        if state is not None:
+            body["state"] = state
+        if resources is not None:
+            body["resources"] = dict(resources)
+        if options is not None:
+            body["options"] = dict(options)
+        if failure_reason is not None:
+            body["failure_reason"] = failure_reason
+        return self._call("PATCH", _cloud_path(cloud_id), json=body, expect="id")
+
+    def store_verification(self, cloud_id: str, report: Mapping[str, Any]) -> dict[str, Any]:
+        return self._call(
+            "PUT", _cloud_path(cloud_id) + "/verification", json={"report": dict(report)}, expect="id"
+        )
+
+    def set_default(self, cloud_id: str) -> dict[str, Any]:
+        return self._call("POST", _cloud_path(cloud_id) + "/default", expect="id")
+
+    def claim_cloud(
+        self, cloud_id: str, *, operation: str, owner: str, seconds: float, replace: str | None = None
+    ) -> dict[str, Any]:
+        """Claim the cloud for a command (or renew the claim); Conflict while another holds it."""
+        body: dict[str, Any] = {"operation": operation, "owner": owner, "seconds": seconds}
+        if replace is not None:
+            body["replace"] = replace
+        return self._call("POST", _cloud_path(cloud_id) + "/claim", json=body, expect="id")
+
+    def release_cloud(self, cloud_id: str, owner: str) -> dict[str, Any]:
+        return self._call("DELETE", _cloud_path(cloud_id) + "/claim", params={"owner": owner}, expect="id")
+
+    def delete_cloud(self, cloud_id: str) -> None:
+        self._call("DELETE", _cloud_path(cloud_id))
+
+    def health(self) -> dict[str, Any]:
+        return self._call("GET", "/healthz", prefix="", expect="status")
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    def _call(
+        self, method: str, path: str, *, prefix: str = API_PREFIX, expect: str | None = None, **kwargs: Any
+    ) -> Any:
+        """The JSON body of a successful reply; `expect` names a key it must have (the reply of
+        anything but a cloudplane server lacks it)."""
+        try:
+            with self._lock:  # a command's claim is renewed from a second thread
+                response = self._http.request(method, prefix + path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise OperationFailed(
+                f"the control plane at {self._where()} did not answer in time (is {URL_ENV} right?)"
+            ) from exc
+        except httpx.RequestError as exc:
+            raise OperationFailed(
+                f"cannot reach the control plane at {self._where()}: {_first_line(str(exc)) or type(exc).__name__}"
+                f" (is the server running, and is {URL_ENV} right?)"
+            ) from exc
+        return _result(response, self._where(), expect)
+
+    def _where(self) -> str:
+        return _redacted(str(self._http.base_url))
+
+
+def _headers(token: str | None) -> dict[str, str]:
+    headers = {"User-Agent": f"cloudplane/{__version__}", "Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
+
+
+def _cloud_path(cloud_id: str) -> str:
+    # Quoted whole, so an id can never reach another route.
+    return "/clouds/" + quote(cloud_id, safe="")
+
+
+def _result(response: httpx.Response, where: str, expect: str | None = None) -> Any:
+    status = response.status_code
+    body = _json(response)
+    if 200 <= status < 300:
+        if status == 204 or not response.content:
+            if expect is None:
+                return None
+            raise _not_cloudplane(response, where)
+        if body is _NOT_JSON or (expect is not None and not (isinstance(body, dict) and expect in body)):
+            raise _not_cloudplane(response, where)
+        return body
+    location = response.headers.get("location")
+    if 300 <= status < 400 and location:
+        target = _redacted(str(response.request.url.join(location)))
+        raise OperationFailed(
+            f"{where} redirects to {target} (HTTP {status}); set {URL_ENV} to the address it redirects to"
+        )
+    if not (isinstance(body, dict) and "detail" in body):
+        if status in (502, 503, 504):  # a proxy in front of the servers, with none of them answering
+            raise OperationFailed(
+                f"the control plane at {where} is unavailable (HTTP {status}, {_content_type(response)}); "
+                f"try again shortly, or check {URL_ENV}"
+            )
+        raise _not_cloudplane(response, where)
+    detail = _detail(body.get("detail"), response)
+    if status == 404 and detail != "Not Found":
+        raise NotFound(detail)
+    if status == 404:
+        # FastAPI's answer for an unknown route: the URL is not (this version of) a control plane.
+        raise OperationFailed(
+            f"{where} does not serve the cloudplane API ({response.request.url.path} not found)"
+        )
+    if status == 409:
+        raise Conflict(detail)
+    if status in (400, 422):
+        raise InputError(detail)
+    if status in (401, 403):
+        raise InputError(f"the control plane refused the request: {detail} (check {TOKEN_ENV})")
+    raise OperationFailed(f"the control plane at {where} failed (HTTP {status}): {detail}")
+
+
+_NOT_JSON = object()
+
+
+def _json(response: httpx.Response) -> Any:
+    """The parsed body if the response says it is JSON and is; _NOT_JSON otherwise."""
+    media_type = _content_type(response)
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        return _NOT_JSON
+    try:
+        return response.json()
+    except ValueError:
+        return _NOT_JSON
+
+
+def _content_type(response: httpx.Response) -> str:
+    media_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media_type or "no content type"
+
+
+def _not_cloudplane(response: httpx.Response, where: str) -> OperationFailed:
+    return OperationFailed(
+        f"{where} does not look like a cloudplane control plane "
+        f"(HTTP {response.status_code}, {_content_type(response)}); check {URL_ENV}"
+    )
+
+
+def _detail(detail: Any, response: httpx.Response) -> str:
+    """The `detail` of a cloudplane error reply, as one line."""
+    if isinstance(detail, list):
+        parts = []
+        for item in detail:
+            if isinstance(item, dict):
+                loc = ".".join(str(p) for p in item.get("loc", ()) if p not in ("body", "query", "path"))
+                msg = str(item.get("msg", "invalid value"))
+                parts.append(f"{loc}: {msg}" if loc else msg)
+            else:
+                parts.append(str(item))
+        detail = "; ".join(parts)
+    if isinstance(detail, str) and detail.strip():
+        return _first_line(detail)
+    return response.reason_phrase or "error"
+
+
+def _redacted(url: str) -> str:
+    """The URL without a password it may carry."""
+    from cloudplane.controlplane.settings import redact_url
+
+    return redact_url(url)
+
+
+def _first_line(text: str) -> str:
+    return (text.strip().splitlines() or [""])[0]

@@ -1,0 +1,196 @@
+"""The control plane's operations in plain Python: what the CLI calls in-process and the server wraps in HTTP.
+
+Every operation checks its own inputs (a direct caller and an HTTP client alike), raises cloudplane's own
+errors, and returns JSON-ready data: the same dicts the HTTP API sends. No web framework, no pydantic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from numbers import Real
+from typing import Any
+
+from sqlalchemy import Engine
+
+from cloudplane import __version__
+from cloudplane.controlplane.models import Cloud
+from cloudplane.controlplane.store import UNSET, Claim, CloudStore
+from cloudplane.errors import InputError
+
+
+class ControlPlaneService:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._store = CloudStore(engine)
+
+    @classmethod
+    def open(cls, database_url: str, *, migrate: bool = True) -> ControlPlaneService:
+        """The service on a database, its schema brought up to date first (a cheap version check when
+        it already is)."""
+        from cloudplane.controlplane import migrate as migrations
+        from cloudplane.controlplane.db import make_engine
+
+        if migrate:
+            migrations.upgrade(database_url)
+        return cls(make_engine(database_url))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- clouds ---------------------------------------------------------------------------------
+
+    def create_cloud(
+        self,
+        *,
+        name: str,
+        provider: str,
+        region: str,
+        deployment: str,
+        networking: str,
+        options: Mapping[str, Any] | None = None,
+        external_id: str | None = None,
+        resources: Mapping[str, Any] | None = None,
+        claim: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        for field, value in (
+            ("name", name),
+            ("provider", provider),
+            ("region", region),
+            ("deployment", deployment),
+            ("networking", networking),
+        ):
+            _text(field, value)
+        if external_id is not None:
+            _text("external_id", external_id)
+        cloud = self._store.create(
+            name=name,
+            provider=provider,
+            region=region,
+            deployment=deployment,
+            networking=networking,
+            options=_object("options", options),
+            external_id=external_id,
+            resources=_object("resources", resources),
+            claim=_claim(claim) if claim is not None else None,
+        )
+        return cloud_record(cloud)
+
+    def list_clouds(self, *, name: str | None = None) -> list[dict[str, Any]]:
+        if name is not None:
+            _text("name", name)
+        return [cloud_record(cloud) for cloud in self._store.list(name=name)]
+
+    def get_cloud(self, cloud_id: str) -> dict[str, Any]:
+        return cloud_record(self._store.get(_text("cloud id", cloud_id)))
+
+    def update_cloud(
+        self,
+        cloud_id: str,
+        *,
+        state: str | None = None,
+        resources: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+        failure_reason: str | None = UNSET,
+    ) -> dict[str, Any]:
+        """Change what is given: resources and options merge key by key (a null option is removed);
+        failure_reason None or "" clears it, leaving it out (UNSET) keeps it."""
+        if state is not None:
+            _text("state", state)
+        if failure_reason is not UNSET and failure_reason is not None:
+            _text("failure_reason", failure_reason)
+        cloud = self._store.update(
+            _text("cloud id", cloud_id),
+            state=state,
+            resources=_object("resources", resources),
+            options=_object("options", options),
+            failure_reason=failure_reason,
+        )
+        return cloud_record(cloud)
+
+    def store_verification(self, cloud_id: str, report: Mapping[str, Any]) -> dict[str, Any]:
+        if not isinstance(report, Mapping):
+            raise InputError("report: the verification report must be a JSON object")
+        return cloud_record(self._store.store_verification(_text("cloud id", cloud_id), report))
+
+    def set_default(self, cloud_id: str) -> dict[str, Any]:
+        return cloud_record(self._store.set_default(_text("cloud id", cloud_id)))
+
+    def claim_cloud(
+        self, cloud_id: str, *, operation: str, owner: str, seconds: float, replace: str | None = None
+    ) -> dict[str, Any]:
+        claim = _claim({"operation": operation, "owner": owner, "seconds": seconds})
+        if replace is not None:
+            _text("replace", replace)
+        return cloud_record(self._store.claim(_text("cloud id", cloud_id), claim, replace=replace))
+
+    def release_cloud(self, cloud_id: str, owner: str) -> dict[str, Any]:
+        return cloud_record(self._store.release(_text("cloud id", cloud_id), _text("owner", owner)))
+
+    def delete_cloud(self, cloud_id: str) -> None:
+        self._store.delete(_text("cloud id", cloud_id))
+
+    def health(self) -> dict[str, Any]:
+        return {"status": "ok", "version": __version__}
+
+
+def cloud_record(cloud: Cloud) -> dict[str, Any]:
+    """A cloud as the API shows it."""
+    return {
+        "id": cloud.id,
+        "name": cloud.name,
+        "provider": cloud.provider,
+        "region": cloud.region,
+        "deployment": cloud.deployment,
+        "networking": cloud.networking,
+        "state": cloud.state,
+        "is_default": cloud.is_default,
+        "external_id": cloud.external_id,
+        "resources": dict(cloud.resources),
+        "options": dict(cloud.options),
+        "failure_reason": cloud.failure_reason,
+        "created_at": iso_utc(cloud.created_at) or "",
+        "updated_at": iso_utc(cloud.updated_at) or "",
+        "last_verification": cloud.last_verification,
+        "last_verified_at": iso_utc(cloud.last_verified_at),
+        # The command working on the cloud, or null.
+        "operation": (
+            {
+                "name": cloud.operation,
+                "owner": cloud.operation_owner,
+                "expires_at": iso_utc(cloud.operation_expires_at),
+            }
+            if cloud.operation_owner
+            else None
+        ),
+    }
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """UTC, ISO-8601, with "Z". SQLite hands back naive datetimes; they were stored as UTC."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _text(field: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise InputError(f"{field} must be a string, not {type(value).__name__}")
+    return value
+
+
+def _object(field: str, value: Any) -> Mapping[str, Any] | None:
+    if value is not None and not isinstance(value, Mapping):
+        raise InputError(f"{field} must be a JSON object, not {type(value).__name__}")
+    return value
+
+
+def _claim(body: Mapping[str, Any]) -> Claim:
+    if not isinstance(body, Mapping):
+        raise InputError("claim must be a JSON object")
+    seconds = body.get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, Real):
+        raise InputError("claim seconds must be a number")
+    return Claim(_text("operation", body.get("operation")), _text("owner", body.get("owner")), float(seconds))
