@@ -9,6 +9,7 @@ imported until a client is made, and the direct transport never loads a web fram
 from __future__ import annotations
 
 import os
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -27,13 +28,17 @@ class ControlPlaneClient(ABC):
     # --- construction -------------------------------------------------------------------------
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ControlPlaneClient:
-        """Remote when CLOUDPLANE_URL is set, embedded otherwise; CLOUDPLANE_TOKEN is sent if set."""
+    def from_env(cls, env: Mapping[str, str] | None = None, *, announce: bool = True) -> ControlPlaneClient:
+        """Remote when CLOUDPLANE_URL is set, embedded otherwise; CLOUDPLANE_TOKEN is sent if set, and
+        (unless `announce` is false) one line on stderr says so."""
         env = os.environ if env is None else env
         token = (env.get(TOKEN_ENV) or "").strip() or None
         url = (env.get(URL_ENV) or "").strip()
         if url:
-            return cls.remote(url, token=token)
+            client = cls.remote(url, token=token)
+            if announce and token:
+                print(f"Using the token from {TOKEN_ENV}", file=sys.stderr)
+            return client
         from cloudplane.controlplane.settings import database_url
 
         return cls.embedded(database_url(env))
@@ -113,8 +118,28 @@ class ControlPlaneClient(ABC):
     @abstractmethod
     def delete_cloud(self, cloud_id: str) -> None: ...
 
+    # --- tokens -------------------------------------------------------------------------------
+
+    @abstractmethod
+    def create_token(
+        self, *, org: str | None = None, name: str | None = None, admin: bool = False
+    ) -> dict[str, Any]:
+        """A new token of `org` (default: the caller's); the answer's "token" is the secret, shown once."""
+
+    @abstractmethod
+    def list_tokens(self, *, org: str | None = None) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    def revoke_token(self, name: str, *, org: str | None = None) -> dict[str, Any]: ...
+
+    # --- the control plane itself ---------------------------------------------------------------
+
     @abstractmethod
     def health(self) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def info(self) -> dict[str, Any]:
+        """{"version", "aws_principal"}: the principal customer roles must trust (None: the caller's account)."""
 
     def find_cloud(self, name: str | None = None, cloud_id: str | None = None) -> dict[str, Any]:
         """The cloud with this id, or else with this name."""

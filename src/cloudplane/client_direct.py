@@ -127,5 +127,19 @@ class DirectClient(ControlPlaneClient):
     def delete_cloud(self, cloud_id: str) -> None:
         self._run(lambda: self._service.delete_cloud(cloud_id))
 
+    def create_token(
+        self, *, org: str | None = None, name: str | None = None, admin: bool = False
+    ) -> dict[str, Any]:
+        return self._run(lambda: self._service.create_token(org=org, name=name, admin=admin))
+
+    def list_tokens(self, *, org: str | None = None) -> list[dict[str, Any]]:
+        return self._run(lambda: self._service.list_tokens(org=org))
+
+    def revoke_token(self, name: str, *, org: str | None = None) -> dict[str, Any]:
+        return self._run(lambda: self._service.revoke_token(name, org=org))
+
     def health(self) -> dict[str, Any]:
         return self._run(self._service.health)
+
+    def info(self) -> dict[str, Any]:
+        return self._run(self._service.info)

@@ -15,6 +15,7 @@ import httpx
 
 from cloudplane import __version__
 from cloudplane.client import TOKEN_ENV, URL_ENV, ControlPlaneClient
+from cloudplane.controlplane.auth import Forbidden, Unauthorized
 from cloudplane.errors import Conflict, InputError, NotFound, OperationFailed
 
 API_PREFIX = "/api/v1"
@@ -24,8 +25,9 @@ DEFAULT_TIMEOUT = 30.0
 class HttpClient(ControlPlaneClient):
     mode = "remote"
 
-    def __init__(self, http: httpx.Client) -> None:
+    def __init__(self, http: httpx.Client, *, has_token: bool = False) -> None:
         self._http = http
+        self._has_token = has_token
         self._closed = False
         self._lock = threading.Lock()
 
@@ -42,7 +44,7 @@ class HttpClient(ControlPlaneClient):
         if not http.base_url.host:
             http.close()
             raise InputError(f"the control-plane URL {_redacted(url)!r} names no host (see {URL_ENV})")
-        return cls(http)
+        return cls(http, has_token=bool(token))
 
     def close(self) -> None:
         if not self._closed:
@@ -132,8 +134,33 @@ class HttpClient(ControlPlaneClient):
     def delete_cloud(self, cloud_id: str) -> None:
         self._call("DELETE", _cloud_path(cloud_id))
 
+    # --- tokens -------------------------------------------------------------------------------
+
+    def create_token(
+        self, *, org: str | None = None, name: str | None = None, admin: bool = False
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"admin": admin}
+        if org is not None:
+            body["org"] = org
+        if name is not None:
+            body["name"] = name
+        return self._call("POST", "/tokens", json=body, expect="token")
+
+    def list_tokens(self, *, org: str | None = None) -> list[dict[str, Any]]:
+        params = {"org": org} if org is not None else None
+        return self._call("GET", "/tokens", params=params, expect="tokens")["tokens"]
+
+    def revoke_token(self, name: str, *, org: str | None = None) -> dict[str, Any]:
+        params = {"org": org} if org is not None else None
+        return self._call("DELETE", "/tokens/" + quote(name, safe=""), params=params, expect="id")
+
+    # --- the control plane itself ---------------------------------------------------------------
+
     def health(self) -> dict[str, Any]:
         return self._call("GET", "/healthz", prefix="", expect="status")
+
+    def info(self) -> dict[str, Any]:
+        return self._call("GET", "/info", expect="aws_principal")
 
     # --- plumbing -----------------------------------------------------------------------------
 
@@ -154,7 +181,20 @@ class HttpClient(ControlPlaneClient):
                 f"cannot reach the control plane at {self._where()}: {_first_line(str(exc)) or type(exc).__name__}"
                 f" (is the server running, and is {URL_ENV} right?)"
             ) from exc
+        if response.status_code == 401 and _json_detail(response) is not None:
+            raise self._unauthorized(_json_detail(response) or "")
         return _result(response, self._where(), expect)
+
+    def _unauthorized(self, detail: str) -> Unauthorized:
+        if not self._has_token:
+            return Unauthorized(
+                f"the control plane at {self._where()} needs a token: set {TOKEN_ENV} "
+                "(an admin makes one with `cloudplane token create`)"
+            )
+        return Unauthorized(
+            f"the control plane at {self._where()} refused the token from {TOKEN_ENV}: {detail}; "
+            f"set {TOKEN_ENV} to a valid token"
+        )
 
     def _where(self) -> str:
         return _redacted(str(self._http.base_url))
@@ -208,12 +248,20 @@ def _result(response: httpx.Response, where: str, expect: str | None = None) -> 
         raise Conflict(detail)
     if status in (400, 422):
         raise InputError(detail)
-    if status in (401, 403):
-        raise InputError(f"the control plane refused the request: {detail} (check {TOKEN_ENV})")
+    if status == 403:
+        raise Forbidden(f"the control plane refused the request: {detail} (check {TOKEN_ENV})")
     raise OperationFailed(f"the control plane at {where} failed (HTTP {status}): {detail}")
 
 
 _NOT_JSON = object()
+
+
+def _json_detail(response: httpx.Response) -> str | None:
+    """The one-line `detail` of a cloudplane error reply; None when the reply is not one."""
+    body = _json(response)
+    if isinstance(body, dict) and isinstance(body.get("detail"), str):
+        return _first_line(body["detail"])
+    return None
 
 
 def _json(response: httpx.Response) -> Any:

@@ -95,6 +95,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
         has_table = conn.execute(text("SELECT to_regclass('clouds') IS NOT NULL")).scalar()
         if has_table:
             conn.execute(text("DELETE FROM clouds"))
+            conn.execute(text("DELETE FROM tokens"))
+            conn.execute(text("DELETE FROM organisations WHERE name <> 'local'"))
     engine.dispose()
     return url
 
@@ -116,9 +118,15 @@ class Served:
         self.authorizations: list[str | None] = []
 
 
+def mint_token(database_url: str, org: str = "local", *, admin: bool = True, name: str | None = None) -> str:
+    """A token minted on the database directly, as `cloudplane token create` without a server does."""
+    with ControlPlaneClient.embedded(database_url) as direct:
+        return direct.create_token(org=org, name=name, admin=admin)["token"]
+
+
 @contextmanager
-def serve(database_url: str) -> Iterator[Served]:
-    app = create_app(database_url)
+def serve(database_url: str, *, aws_principal: str | None = None) -> Iterator[Served]:
+    app = create_app(database_url, aws_principal=aws_principal)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     served = Served(app, f"http://127.0.0.1:{sock.getsockname()[1]}")
@@ -160,7 +168,8 @@ def client(request: pytest.FixtureRequest, database_url: str) -> Iterator[Contro
             assert client.mode == "embedded"
             yield client
         return
-    with serve(database_url) as served, ControlPlaneClient.remote(served.url) as client:
+    token = mint_token(database_url, name="contract")
+    with serve(database_url) as served, ControlPlaneClient.remote(served.url, token=token) as client:
         assert client.mode == "remote"
         yield client
 

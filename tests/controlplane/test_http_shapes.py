@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from cloudplane import __version__
-from tests.controlplane.conftest import serve
+from tests.controlplane.conftest import mint_token, serve
 
 BODY = {
     "name": "raw",
@@ -21,7 +21,9 @@ BODY = {
 
 @pytest.fixture
 def http(tmp_path) -> Iterator[httpx.Client]:
-    with serve(f"sqlite:///{tmp_path / 'cloudplane.db'}") as served, httpx.Client(base_url=served.url) as client:
+    url = f"sqlite:///{tmp_path / 'cloudplane.db'}"
+    headers = {"Authorization": f"Bearer {mint_token(url)}"}
+    with serve(url) as served, httpx.Client(base_url=served.url, headers=headers) as client:
         yield client
 
 

@@ -8,14 +8,15 @@ import pytest
 
 from cloudplane.client import ControlPlaneClient
 from cloudplane.errors import Conflict, InputError, NotFound, OperationFailed
-from tests.controlplane.conftest import Served
+from tests.controlplane.conftest import Served, mint_token
 
 
 def test_client_from_env_talks_to_a_server(
-    server: Served, isolated_env, monkeypatch: pytest.MonkeyPatch
+    server: Served, database_url: str, isolated_env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    token = mint_token(database_url)
     monkeypatch.setenv("CLOUDPLANE_URL", server.url)
-    monkeypatch.setenv("CLOUDPLANE_TOKEN", "s3cret")
+    monkeypatch.setenv("CLOUDPLANE_TOKEN", token)
 
     with ControlPlaneClient.from_env() as client:
         assert client.mode == "remote"
@@ -36,7 +37,7 @@ def test_client_from_env_talks_to_a_server(
             client.find_cloud(name="remote-one")
         assert client.health()["status"] == "ok"
 
-    assert set(server.authorizations) == {"Bearer s3cret"}
+    assert set(server.authorizations) == {f"Bearer {token}"}
     assert not isolated_env.exists(), "the remote mode must not touch the local database"
 
 

@@ -4,24 +4,47 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
+from cloudplane.controlplane.auth import Unauthorized
 from cloudplane.controlplane.schemas import (
     ClaimIn,
     CloudCreate,
     CloudList,
     CloudOut,
     CloudPatch,
+    Info,
+    TokenCreate,
+    TokenList,
+    TokenOut,
+    TokenWithSecret,
     VerificationIn,
 )
 from cloudplane.controlplane.service import ControlPlaneService
 from cloudplane.controlplane.store import UNSET
 
-router = APIRouter(prefix="/api/v1")
+
+def authenticate(request: Request) -> None:
+    """Every route of `router` needs `Authorization: Bearer <token>`; the caller is kept on the request."""
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    if not scheme:
+        raise Unauthorized("this control plane needs a token: send Authorization: Bearer <token>")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("expected Authorization: Bearer <token>")
+    request.state.caller = request.app.state.service.authenticate(secret.strip())
+
+
+public = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(authenticate)])
 
 
 def _service(request: Request) -> ControlPlaneService:
-    return request.app.state.service
+    return request.app.state.service.acting_as(request.state.caller)
+
+
+@public.get("/info", response_model=Info)
+def info(request: Request) -> dict[str, Any]:
+    return request.app.state.service.info()
 
 
 @router.post("/clouds", status_code=201, response_model=CloudOut)
@@ -87,3 +110,18 @@ def set_default(cloud_id: str, request: Request) -> dict[str, Any]:
 def delete_cloud(cloud_id: str, request: Request) -> Response:
     _service(request).delete_cloud(cloud_id)
     return Response(status_code=204)
+
+
+@router.post("/tokens", status_code=201, response_model=TokenWithSecret)
+def create_token(body: TokenCreate, request: Request) -> dict[str, Any]:
+    return _service(request).create_token(org=body.org, name=body.name, admin=body.admin)
+
+
+@router.get("/tokens", response_model=TokenList)
+def list_tokens(request: Request, org: str | None = None) -> dict[str, Any]:
+    return {"tokens": _service(request).list_tokens(org=org)}
+
+
+@router.delete("/tokens/{name}", response_model=TokenOut)
+def revoke_token(name: str, request: Request, org: str | None = None) -> dict[str, Any]:
+    return _service(request).revoke_token(name, org=org)

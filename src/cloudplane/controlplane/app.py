@@ -15,18 +15,24 @@ from starlette.concurrency import run_in_threadpool
 
 from cloudplane import __version__
 from cloudplane.controlplane import http_errors, migrate
-from cloudplane.controlplane.api import router
+from cloudplane.controlplane.api import public, router
 from cloudplane.controlplane.db import make_engine
+from cloudplane.controlplane.principal import validate_principal
 from cloudplane.controlplane.schemas import Health
 from cloudplane.controlplane.service import ControlPlaneService
 from cloudplane.controlplane.settings import database_url as configured_database_url
 from cloudplane.controlplane.settings import normalize_url
 
 
-def create_app(database_url: str | None = None, *, run_migrations: bool = True) -> FastAPI:
+def create_app(
+    database_url: str | None = None, *, run_migrations: bool = True, aws_principal: str | None = None
+) -> FastAPI:
     """An app on `database_url` (default: from the environment). On start-up it upgrades the
-    schema to the newest revision unless `run_migrations` is false."""
+    schema to the newest revision unless `run_migrations` is false. `aws_principal` is the identity
+    customer roles trust, told to clients by GET /api/v1/info."""
     url = normalize_url(database_url) if database_url else configured_database_url()
+    if aws_principal is not None:
+        validate_principal(aws_principal)
     engine = make_engine(url)
 
     @asynccontextmanager
@@ -39,8 +45,9 @@ def create_app(database_url: str | None = None, *, run_migrations: bool = True) 
             engine.dispose()
 
     app = FastAPI(title="cloudplane control plane", version=__version__, lifespan=lifespan)
-    app.state.service = ControlPlaneService(engine)
+    app.state.service = ControlPlaneService(engine, aws_principal=aws_principal)
     http_errors.install(app)
+    app.include_router(public)
     app.include_router(router)
 
     @app.get("/healthz", response_model=Health)

@@ -11,12 +11,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
+from cloudplane.controlplane.auth import Forbidden, Unauthorized
 from cloudplane.controlplane.models import RESOURCE_KEYS
 from cloudplane.errors import CloudplaneError, Conflict, InputError, NotFound
 
 log = logging.getLogger(__name__)
 
-_STATUS: dict[type[CloudplaneError], int] = {NotFound: 404, Conflict: 409, InputError: 422}
+# Most specific first: the first match wins.
+_STATUS: dict[type[CloudplaneError], int] = {
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    InputError: 422,
+}
 _REQUEST_PARTS = ("body", "query", "path", "header")
 
 
@@ -37,7 +45,10 @@ def first_line(message: str) -> str:
 
 async def _cloudplane_error(_request: Request, exc: Exception) -> JSONResponse:
     status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 500)
-    return _detail(status, str(exc))
+    response = _detail(status, str(exc))
+    if status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

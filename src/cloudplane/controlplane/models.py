@@ -5,10 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from sqlalchemy import JSON, Boolean, DateTime, Index, MetaData, String, Text, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from cloudplane.cloud import RESOURCE_KEYS as CLOUD_RESOURCE_KEYS
+from cloudplane.controlplane.auth import LOCAL_ORG
 
 Provider = Literal["aws"]
 Deployment = Literal["managed", "customer_defined"]
@@ -37,11 +49,48 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Token(Base):
+    """An API token of a user in one organisation. Only the SHA-256 of its secret is kept."""
+
+    __tablename__ = "tokens"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    org: Mapped[str] = mapped_column(String(63), ForeignKey("organisations.name"))
+    name: Mapped[str] = mapped_column(String(63))
+    admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        # One live token per name in an organisation; a revoked token's name can be used again.
+        Index(
+            "uq_tokens_live_name",
+            "org",
+            "name",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+
+
 class Cloud(Base):
     __tablename__ = "clouds"
 
     id: Mapped[str] = mapped_column(String(24), primary_key=True)
-    name: Mapped[str] = mapped_column(String(63), unique=True)
+    org: Mapped[str] = mapped_column(
+        String(63), ForeignKey("organisations.name"), server_default=text(f"'{LOCAL_ORG}'")
+    )
+    name: Mapped[str] = mapped_column(String(63))
     provider: Mapped[str] = mapped_column(String(16))
     region: Mapped[str] = mapped_column(String(32))
     deployment: Mapped[str] = mapped_column(String(32))
@@ -64,9 +113,11 @@ class Cloud(Base):
     operation_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
-        # The database itself guarantees at most one default cloud.
+        UniqueConstraint("org", "name"),
+        # The database itself guarantees at most one default cloud per organisation.
         Index(
-            "uq_clouds_single_default",
+            "uq_clouds_default_per_org",
+            "org",
             "is_default",
             unique=True,
             sqlite_where=text("is_default"),

@@ -92,3 +92,32 @@ class CloudList(BaseModel):
 class Health(BaseModel):
     status: str
     version: str
+
+
+class TokenCreate(_Strict):
+    org: str | None = None
+    name: str | None = None
+    admin: bool = False
+
+
+class TokenOut(BaseModel):
+    id: str
+    org: str
+    name: str
+    admin: bool
+    created_at: str
+    revoked_at: str | None
+    last_used_at: str | None
+
+
+class TokenWithSecret(TokenOut):
+    token: str  # the secret, shown this once
+
+
+class TokenList(BaseModel):
+    tokens: list[TokenOut]
+
+
+class Info(BaseModel):
+    version: str
+    aws_principal: str | None

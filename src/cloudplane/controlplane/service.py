@@ -6,6 +6,7 @@ errors, and returns JSON-ready data: the same dicts the HTTP API sends. No web f
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from numbers import Real
@@ -14,15 +15,33 @@ from typing import Any
 from sqlalchemy import Engine
 
 from cloudplane import __version__
-from cloudplane.controlplane.models import Cloud
+from cloudplane.controlplane.auth import LOCAL_OPERATOR, Caller, validate_org, validate_token_name
+from cloudplane.controlplane.models import Cloud, Token
 from cloudplane.controlplane.store import UNSET, Claim, CloudStore
+from cloudplane.controlplane.token_store import TokenStore
 from cloudplane.errors import InputError
 
 
 class ControlPlaneService:
-    def __init__(self, engine: Engine) -> None:
+    """The operations, on behalf of one caller: clouds are those of the caller's organisation. Made
+    without a caller it acts as the local organisation's operator (the embedded mode)."""
+
+    def __init__(
+        self, engine: Engine, *, caller: Caller = LOCAL_OPERATOR, aws_principal: str | None = None
+    ) -> None:
         self.engine = engine
+        self.caller = caller
+        self.aws_principal = aws_principal
         self._store = CloudStore(engine)
+        self._tokens = TokenStore(engine)
+
+    def acting_as(self, caller: Caller) -> ControlPlaneService:
+        """The same service on the same engine, for another caller."""
+        return ControlPlaneService(self.engine, caller=caller, aws_principal=self.aws_principal)
+
+    @property
+    def _org(self) -> str:
+        return self.caller.org
 
     @classmethod
     def open(cls, database_url: str, *, migrate: bool = True) -> ControlPlaneService:
@@ -64,6 +83,7 @@ class ControlPlaneService:
         if external_id is not None:
             _text("external_id", external_id)
         cloud = self._store.create(
+            self._org,
             name=name,
             provider=provider,
             region=region,
@@ -79,10 +99,10 @@ class ControlPlaneService:
     def list_clouds(self, *, name: str | None = None) -> list[dict[str, Any]]:
         if name is not None:
             _text("name", name)
-        return [cloud_record(cloud) for cloud in self._store.list(name=name)]
+        return [cloud_record(cloud) for cloud in self._store.list(self._org, name=name)]
 
     def get_cloud(self, cloud_id: str) -> dict[str, Any]:
-        return cloud_record(self._store.get(_text("cloud id", cloud_id)))
+        return cloud_record(self._store.get(self._org, _text("cloud id", cloud_id)))
 
     def update_cloud(
         self,
@@ -100,6 +120,7 @@ class ControlPlaneService:
         if failure_reason is not UNSET and failure_reason is not None:
             _text("failure_reason", failure_reason)
         cloud = self._store.update(
+            self._org,
             _text("cloud id", cloud_id),
             state=state,
             resources=_object("resources", resources),
@@ -111,10 +132,12 @@ class ControlPlaneService:
     def store_verification(self, cloud_id: str, report: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(report, Mapping):
             raise InputError("report: the verification report must be a JSON object")
-        return cloud_record(self._store.store_verification(_text("cloud id", cloud_id), report))
+        return cloud_record(self._store.store_verification(self._org, _text("cloud id", cloud_id), report))
 
     def set_default(self, cloud_id: str) -> dict[str, Any]:
-        return cloud_record(self._store.set_default(_text("cloud id", cloud_id)))
+        cloud_id = _text("cloud id", cloud_id)
+        self.caller.require_admin("setting the default cloud")
+        return cloud_record(self._store.set_default(self._org, cloud_id))
 
     def claim_cloud(
         self, cloud_id: str, *, operation: str, owner: str, seconds: float, replace: str | None = None
@@ -122,16 +145,58 @@ class ControlPlaneService:
         claim = _claim({"operation": operation, "owner": owner, "seconds": seconds})
         if replace is not None:
             _text("replace", replace)
-        return cloud_record(self._store.claim(_text("cloud id", cloud_id), claim, replace=replace))
+        return cloud_record(self._store.claim(self._org, _text("cloud id", cloud_id), claim, replace=replace))
 
     def release_cloud(self, cloud_id: str, owner: str) -> dict[str, Any]:
-        return cloud_record(self._store.release(_text("cloud id", cloud_id), _text("owner", owner)))
+        return cloud_record(
+            self._store.release(self._org, _text("cloud id", cloud_id), _text("owner", owner))
+        )
 
     def delete_cloud(self, cloud_id: str) -> None:
-        self._store.delete(_text("cloud id", cloud_id))
+        self._store.delete(self._org, _text("cloud id", cloud_id))
+
+    # --- organisations and tokens ---------------------------------------------------------------
+
+    def create_token(
+        self, *, org: str | None = None, name: str | None = None, admin: bool = False
+    ) -> dict[str, Any]:
+        """A new token of `org` (default: the caller's); its secret is in the answer, and nowhere else."""
+        if org is not None:
+            validate_org(org)
+        name = validate_token_name(name) if name is not None else "token-" + secrets.token_hex(3)
+        if not isinstance(admin, bool):
+            raise InputError(f"admin must be true or false, not {type(admin).__name__}")
+        token, secret = self._tokens.create(self.caller.org_for_tokens(org), name, admin=admin)
+        return {**token_record(token), "token": secret}
+
+    def list_tokens(self, *, org: str | None = None) -> list[dict[str, Any]]:
+        """The tokens of `org`; without it, the caller's organisation's (every organisation's for an operator)."""
+        if org is not None:
+            validate_org(org)
+        scope = self.caller.org_for_tokens(org)
+        if org is None and self.caller.operator:
+            scope = None
+        return [token_record(token) for token in self._tokens.list(scope)]
+
+    def revoke_token(self, name: str, *, org: str | None = None) -> dict[str, Any]:
+        validate_token_name(name)
+        if org is not None:
+            validate_org(org)
+        return token_record(self._tokens.revoke(self.caller.org_for_tokens(org), name))
+
+    def authenticate(self, secret: str) -> Caller:
+        """The caller a bearer token's secret stands for (Unauthorized when unknown or revoked)."""
+        return self._tokens.authenticate(_text("token", secret))
+
+    # --- about the control plane ----------------------------------------------------------------
 
     def health(self) -> dict[str, Any]:
         return {"status": "ok", "version": __version__}
+
+    def info(self) -> dict[str, Any]:
+        """What clients need to know: the AWS principal customer roles must trust (null: the caller's
+        own account, as in the embedded mode)."""
+        return {"version": __version__, "aws_principal": self.aws_principal}
 
 
 def cloud_record(cloud: Cloud) -> dict[str, Any]:
@@ -163,6 +228,19 @@ def cloud_record(cloud: Cloud) -> dict[str, Any]:
             if cloud.operation_owner
             else None
         ),
+    }
+
+
+def token_record(token: Token) -> dict[str, Any]:
+    """A token as the API shows it: never its secret, nor the secret's hash."""
+    return {
+        "id": token.id,
+        "org": token.org,
+        "name": token.name,
+        "admin": token.admin,
+        "created_at": iso_utc(token.created_at) or "",
+        "revoked_at": iso_utc(token.revoked_at),
+        "last_used_at": iso_utc(token.last_used_at),
     }
 
 

@@ -50,6 +50,7 @@ class CloudStore:
 
     def create(
         self,
+        org: str,
         *,
         name: str,
         provider: str,
@@ -79,6 +80,7 @@ class CloudStore:
         now = self._clock()
         cloud = Cloud(
             id=cloud_id,
+            org=org,
             name=name,
             provider=provider,
             region=region,
@@ -100,30 +102,31 @@ class CloudStore:
             claim.apply(cloud, now)
         try:
             with self._sessions.begin() as session:
-                if _by_name(session, name) is not None:
+                if _by_name(session, org, name) is not None:
                     raise _duplicate(name)
                 session.add(cloud)
         except IntegrityError:
             # Lost a race with another writer using the same name.
             with self._sessions() as session:
-                if _by_name(session, name) is not None:
+                if _by_name(session, org, name) is not None:
                     raise _duplicate(name) from None
             raise
         return cloud
 
-    def list(self, *, name: str | None = None) -> list[Cloud]:
-        query = select(Cloud).order_by(Cloud.created_at, Cloud.id)
+    def list(self, org: str, *, name: str | None = None) -> list[Cloud]:
+        query = select(Cloud).where(Cloud.org == org).order_by(Cloud.created_at, Cloud.id)
         if name is not None:
             query = query.where(Cloud.name == name)
         with self._sessions() as session:
             return list(session.scalars(query))
 
-    def get(self, cloud_id: str) -> Cloud:
+    def get(self, org: str, cloud_id: str) -> Cloud:
         with self._sessions() as session:
-            return _existing(session, cloud_id)
+            return _existing(session, org, cloud_id)
 
     def update(
         self,
+        org: str,
         cloud_id: str,
         *,
         state: str | None = None,
@@ -136,7 +139,7 @@ class CloudStore:
         if state is not None:
             _check_choice("state", state, STATES)
         with self._sessions.begin() as session:
-            cloud = _existing(session, cloud_id, lock=True)
+            cloud = _existing(session, org, cloud_id, lock=True)
             if resources is not None:
                 cloud.resources = merge_resources(cloud.resources, resources)
             if options is not None:
@@ -150,23 +153,23 @@ class CloudStore:
             cloud.updated_at = self._clock()
         return cloud
 
-    def store_verification(self, cloud_id: str, report: Mapping[str, Any]) -> Cloud:
+    def store_verification(self, org: str, cloud_id: str, report: Mapping[str, Any]) -> Cloud:
         if not isinstance(report, Mapping):
             raise InputError("verification report must be a JSON object")
         with self._sessions.begin() as session:
-            cloud = _existing(session, cloud_id, lock=True)
+            cloud = _existing(session, org, cloud_id, lock=True)
             now = self._clock()
             cloud.last_verification = dict(report)
             cloud.last_verified_at = now
             cloud.updated_at = now
         return cloud
 
-    def set_default(self, cloud_id: str) -> Cloud:
-        """Make this the only default cloud, in one transaction."""
+    def set_default(self, org: str, cloud_id: str) -> Cloud:
+        """Make this the only default cloud of its organisation, in one transaction."""
         attempts = 3
         for attempt in range(attempts):
             try:
-                return self._set_default_once(cloud_id)
+                return self._set_default_once(org, cloud_id)
             except IntegrityError:
                 # Two concurrent calls each cleared the old default before either set theirs;
                 # the unique index stopped the second one. Try again against the new state.
@@ -174,15 +177,15 @@ class CloudStore:
                     raise
         raise AssertionError("unreachable")
 
-    def _set_default_once(self, cloud_id: str) -> Cloud:
+    def _set_default_once(self, org: str, cloud_id: str) -> Cloud:
         with self._sessions.begin() as session:
-            cloud = _existing(session, cloud_id, lock=True)
+            cloud = _existing(session, org, cloud_id, lock=True)
             if cloud.is_default:
                 return cloud
             now = self._clock()
             session.execute(
                 update(Cloud)
-                .where(Cloud.is_default.is_(True), Cloud.id != cloud_id)
+                .where(Cloud.org == org, Cloud.is_default.is_(True), Cloud.id != cloud_id)
                 .values(is_default=False, updated_at=now)
                 .execution_options(synchronize_session=False)
             )
@@ -190,12 +193,12 @@ class CloudStore:
             cloud.updated_at = now
         return cloud
 
-    def claim(self, cloud_id: str, claim: Claim, *, replace: str | None = None) -> Cloud:
+    def claim(self, org: str, cloud_id: str, claim: Claim, *, replace: str | None = None) -> Cloud:
         """Mark the cloud as worked on by `claim.owner` (or renew its claim). Refused while another owner's
         claim holds, unless that owner is `replace` (the caller found it gone: a killed process)."""
         claim.validate()
         with self._sessions.begin() as session:
-            cloud = _existing(session, cloud_id, lock=True)
+            cloud = _existing(session, org, cloud_id, lock=True)
             now = self._clock()
             holder = cloud.operation_owner
             if holder and holder not in (claim.owner, replace) and not _expired(cloud, now):
@@ -206,17 +209,17 @@ class CloudStore:
             claim.apply(cloud, now)
         return cloud
 
-    def release(self, cloud_id: str, owner: str) -> Cloud:
+    def release(self, org: str, cloud_id: str, owner: str) -> Cloud:
         """End `owner`'s claim; a claim another owner holds is left alone."""
         with self._sessions.begin() as session:
-            cloud = _existing(session, cloud_id, lock=True)
+            cloud = _existing(session, org, cloud_id, lock=True)
             if cloud.operation_owner == owner:
                 cloud.operation = cloud.operation_owner = cloud.operation_expires_at = None
         return cloud
 
-    def delete(self, cloud_id: str) -> None:
+    def delete(self, org: str, cloud_id: str) -> None:
         with self._sessions.begin() as session:
-            session.delete(_existing(session, cloud_id, lock=True))
+            session.delete(_existing(session, org, cloud_id, lock=True))
 
 
 class Busy(Conflict):
@@ -294,12 +297,13 @@ def _check_choice(field: str, value: str, choices: tuple[str, ...]) -> None:
         raise InputError(f"invalid {field} {value!r}: expected {expected}")
 
 
-def _by_name(session: Session, name: str) -> Cloud | None:
-    return session.scalar(select(Cloud).where(Cloud.name == name))
+def _by_name(session: Session, org: str, name: str) -> Cloud | None:
+    return session.scalar(select(Cloud).where(Cloud.org == org, Cloud.name == name))
 
 
-def _existing(session: Session, cloud_id: str, *, lock: bool = False) -> Cloud:
-    query = select(Cloud).where(Cloud.id == cloud_id)
+def _existing(session: Session, org: str, cloud_id: str, *, lock: bool = False) -> Cloud:
+    """The organisation's cloud; another organisation's is as absent as one that never existed."""
+    query = select(Cloud).where(Cloud.id == cloud_id, Cloud.org == org)
     if lock:
         query = query.with_for_update()  # PostgreSQL row lock; SQLite already holds the write lock
     cloud = session.scalar(query)
