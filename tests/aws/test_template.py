@@ -39,6 +39,12 @@ def test_every_variant_is_cfn_lint_clean(storage: str, memorydb: bool, zones: in
     assert [str(m) for m in matches] == []
 
 
+def test_the_largest_variant_fits_in_a_template_body_as_setup_sends_it() -> None:
+    """`cloud setup` passes `json.dumps(template)` as TemplateBody, which CloudFormation limits to 51,200 bytes."""
+    largest = managed_cloud_template(options(zones=6, storage="nfs", memorydb=True))
+    assert len(json.dumps(largest).encode()) <= 51_200 - 10_000
+
+
 def test_one_public_subnet_per_zone_with_its_own_cidr() -> None:
     template = managed_cloud_template(options(zones=4))
     subnets = [r for r in template["Resources"].values() if r["Type"] == "AWS::EC2::Subnet"]

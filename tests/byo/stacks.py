@@ -44,9 +44,11 @@ def apply(
     *,
     update: bool = False,
     parameters: dict[str, str] | None = None,
+    region: str = "us-west-2",
 ) -> dict[str, Any]:
-    """create_stack (or update_stack) and wait; the finished stack, asserted *_COMPLETE."""
-    cfn = aws("cloudformation")
+    """create_stack (or update_stack) with the template in TemplateBody, as `aws cloudformation create-stack
+    --template-body file://...` sends it, and wait; the finished stack, asserted *_COMPLETE."""
+    cfn = aws("cloudformation", region_name=region)
     call = cfn.update_stack if update else cfn.create_stack
     stack_id = call(
         StackName=stack_name,
@@ -58,6 +60,11 @@ def apply(
     expected = "UPDATE_COMPLETE" if update else "CREATE_COMPLETE"
     assert stack["StackStatus"] == expected, failures(cfn, stack_id)
     return stack
+
+
+def stack_key(stack: dict[str, Any]) -> str:
+    """The first group of the stack id's UUID, which the template names things after."""
+    return stack["StackId"].rsplit("/", 1)[1].split("-")[0]
 
 
 def outputs(stack: dict[str, Any]) -> dict[str, str]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
+import boto3
 import pytest
 
 from cloudplane.client import ControlPlaneClient
@@ -24,7 +26,25 @@ def trust(body: dict[str, Any]) -> dict[str, Any]:
     return body["Resources"]["ControlPlaneRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
 
 
-def registered(deployment: str = "customer_defined", networking: str = "private", **resources: Any) -> str:
+def subnets_in(region: str, zone_ids: Sequence[str]) -> list[str]:
+    """Subnets of a new VPC in `region`, one in each zone (by ID), in that order."""
+    ec2 = boto3.client("ec2", region_name=region)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    return [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{index}.0/24", AvailabilityZoneId=zone)["Subnet"][
+            "SubnetId"
+        ]
+        for index, zone in enumerate(zone_ids)
+    ]
+
+
+def registered(
+    deployment: str = "customer_defined",
+    networking: str = "private",
+    zones: Sequence[str] = ("euw1-az2", "euw1-az3"),
+    **resources: Any,
+) -> str:
+    """A cloud in the control plane, in eu-west-1, whose subnets exist in the sandbox (in `zones`)."""
     with ControlPlaneClient.from_env() as client:
         cloud = client.create_cloud(
             "registered",
@@ -34,7 +54,7 @@ def registered(deployment: str = "customer_defined", networking: str = "private"
             networking,
             options={"controlplane_principal": "arn:aws:iam::210987654321:root"},
             external_id="cloudplane-byo-feedc0de",
-            resources={"subnet_ids": ["subnet-a", "subnet-b"], **resources},
+            resources={"subnet_ids": subnets_in("eu-west-1", zones), **resources},
         )
     return cloud["id"]
 
@@ -45,7 +65,27 @@ def test_defaults_trust_the_callers_account_with_a_fresh_external_id(aws_env: Sa
     external_ids = {trust(t)["Condition"]["StringEquals"]["sts:ExternalId"] for t in (first, second)}
     assert len(external_ids) == 2 and all(e.startswith("cloudplane-byo-") for e in external_ids)
     assert "FileSystem" in first["Resources"] and "MemoryDbCluster" not in first["Resources"]
-    assert "Rules" not in first and first["Parameters"]["CloudName"]["Default"] == ""
+    assert first["Parameters"]["CloudName"]["Default"] == ""
+
+
+def test_without_region_the_template_is_for_the_aws_configurations_region(
+    aws_env: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = template()  # AWS_DEFAULT_REGION=us-west-2: its first three zones by ID, not by name
+    assert body["Rules"]["CloudRegion"]["Assertions"][0]["Assert"]["Fn::Equals"][1] == "us-west-2"
+    assert subnet_zones(body) == ["usw2-az1", "usw2-az2", "usw2-az3"]
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")  # the AWS CLI v2 takes it before AWS_DEFAULT_REGION
+    assert subnet_zones(template()) == ["euw1-az1", "euw1-az2", "euw1-az3"]
+
+
+def test_without_any_region_the_template_is_refused(
+    aws_env: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    run = cloudplane("cloud", "template", "--customer-defined")
+    assert run.exit_code == 2 and run.stdout == ""
+    assert "pass --region" in run.stderr and len(run.stderr.strip().splitlines()) == 1
 
 
 def test_flags_shape_the_template(aws_env: SandboxServer) -> None:
@@ -79,6 +119,8 @@ def test_flags_shape_the_template(aws_env: SandboxServer) -> None:
 def test_a_cloud_id_brings_the_registered_clouds_shape_and_external_id(aws_env: SandboxServer) -> None:
     cloud_id = registered(efs_id="fs-1", memorydb_cluster_id="cloudplane-x")
     body = template("--cloud-id", cloud_id)
+    assert subnet_zones(body) == ["euw1-az2", "euw1-az3"]  # where its subnets are, in their order
+    assert memorydb_subnets(body) == ["Subnet0", "Subnet1"]
     assert trust(body)["Condition"] == {"StringEquals": {"sts:ExternalId": "cloudplane-byo-feedc0de"}}
     assert trust(body)["Principal"] == {"AWS": "arn:aws:iam::210987654321:root"}
     assert "NatGateways" in body["Parameters"] and body["Parameters"]["CloudName"]["Default"] == "registered"
@@ -145,21 +187,45 @@ def memorydb_subnets(body: dict[str, Any]) -> list[str]:
     return [s["Ref"] for s in body["Resources"]["MemoryDbSubnetGroup"]["Properties"]["SubnetIds"]]
 
 
+def test_a_cloud_id_names_the_zones_of_the_clouds_subnets_whatever_the_first_choice_would_be(
+    aws_env: SandboxServer,
+) -> None:
+    cloud_id = registered(networking="public", zones=("euw1-az3", "euw1-az1", "euw1-az2"))
+    assert subnet_zones(template("--cloud-id", cloud_id)) == ["euw1-az3", "euw1-az1", "euw1-az2"]
+
+
+def test_a_cloud_id_whose_subnets_are_gone_is_refused(aws_env: SandboxServer) -> None:
+    cloud_id = registered()
+    with ControlPlaneClient.from_env() as client:
+        gone = client.find_cloud(cloud_id=cloud_id)["resources"]["subnet_ids"][1]
+    boto3.client("ec2", region_name="eu-west-1").delete_subnet(SubnetId=gone)
+    run = cloudplane("cloud", "template", "--customer-defined", "--cloud-id", cloud_id)
+    assert run.exit_code == 2 and run.stdout == ""
+    assert (
+        f"subnet(s) {gone} not found in eu-west-1" in run.stderr and len(run.stderr.strip().splitlines()) == 1
+    )
+
+
 # The sandbox's zones: us-west-2 a..d = usw2-az2, az1, az3, az4; us-east-1 a..f = use1-az6, az1, az2, az4, az3, az5.
 @pytest.mark.parametrize(
     ("flags", "zones", "memorydb"),
     [
         (
             ("--region", "us-east-1"),
-            ["use1-az6", "use1-az2", "use1-az4"],  # 1a, 1c, 1d: MemoryDB's three zones, not 1b's use1-az1
+            ["use1-az2", "use1-az4", "use1-az6"],  # MemoryDB's three zones, not use1-az1
+            ["Subnet0", "Subnet1", "Subnet2"],
+        ),
+        (
+            ("--region", "us-east-1", "--zone-count", "5"),
+            ["use1-az2", "use1-az4", "use1-az6", "use1-az1", "use1-az3"],  # MemoryDB's first, then by ID
             ["Subnet0", "Subnet1", "Subnet2"],
         ),
         (
             ("--region", "us-west-2", "--zone-count", "4"),
-            ["usw2-az2", "usw2-az1", "usw2-az3", "usw2-az4"],
-            ["Subnet0", "Subnet1", "Subnet2"],  # not us-west-2d
+            ["usw2-az1", "usw2-az2", "usw2-az3", "usw2-az4"],
+            ["Subnet0", "Subnet1", "Subnet2"],  # not usw2-az4 (us-west-2d)
         ),
-        (("--region", "us-west-2", "--zone-count", "2"), ["usw2-az2", "usw2-az1"], ["Subnet0", "Subnet1"]),
+        (("--region", "us-west-2", "--zone-count", "2"), ["usw2-az1", "usw2-az2"], ["Subnet0", "Subnet1"]),
     ],
 )
 def test_memorydb_template_names_the_regions_zones_memorydb_first(
@@ -192,16 +258,19 @@ def test_memorydb_in_a_region_cloudplane_does_not_know_takes_every_zone_with_a_w
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        (("--enable-head-node-fault-tolerance",), "--enable-head-node-fault-tolerance needs --region"),
         (
             ("--enable-head-node-fault-tolerance", "--region", "us-west-2", "--zone-count", "5"),
-            "5 zones asked for, but region us-west-2 has 4 availability zones",
+            "5 zones asked for (--zone-count), but region us-west-2 has 4 availability zones in this account "
+            "(usw2-az1, usw2-az2, usw2-az3, usw2-az4)",
+        ),
+        (
+            ("--region", "us-west-1", "--zone-count", "3"),
+            "3 zones asked for (--zone-count), but region us-west-1 has 2 availability zones in this account "
+            "(usw1-az1, usw1-az3): ask for 2 or fewer",
         ),
     ],
 )
-def test_memorydb_template_input_mistakes(
-    aws_env: SandboxServer, flags: tuple[str, ...], message: str
-) -> None:
+def test_zone_count_input_mistakes(aws_env: SandboxServer, flags: tuple[str, ...], message: str) -> None:
     run = cloudplane("cloud", "template", "--customer-defined", *flags)
     assert run.exit_code == 2 and run.stdout == ""
     assert message in run.stderr and len(run.stderr.strip().splitlines()) == 1

@@ -29,13 +29,21 @@ def _steady_state_sids(aws: Callable[..., Any], role_arn: str) -> list[str]:
     return [statement["Sid"] for statement in document["Statement"]]
 
 
+def _zone_ids(body: str) -> list[str]:
+    resources = json.loads(body)["Resources"]
+    return [
+        r["Properties"]["AvailabilityZoneId"] for r in resources.values() if r["Type"] == "AWS::EC2::Subnet"
+    ]
+
+
 @pytest.mark.parametrize(
     "flags",
     [(), ("--private-network",), ("--enable-head-node-fault-tolerance", "--region", "us-west-2")],
     ids=["public", "private", "memorydb"],
 )
 def test_apply_register_reapply_with_the_cloud_id(aws: Callable[..., Any], flags: tuple[str, ...]) -> None:
-    stack = apply(aws, print_template(*flags), "my-cloud")
+    body = print_template(*flags, "--name", "my-cloud")
+    stack = apply(aws, body, "my-cloud")
     first = outputs(stack)
 
     register = cloudplane(*shlex.split(first["RegisterCommand"])[1:], "--yes")
@@ -48,7 +56,9 @@ def test_apply_register_reapply_with_the_cloud_id(aws: Callable[..., Any], flags
     # Re-apply: the same stack, updated with the template that knows the cloud id.
     assert "StartInstances" in _steady_state_sids(aws, first["ControlPlaneRoleArn"])
     before = _physical_ids(aws, "my-cloud")
-    stack = apply(aws, print_template("--cloud-id", cloud["id"]), "my-cloud", update=True)
+    again = print_template("--cloud-id", cloud["id"])
+    assert _zone_ids(again) == _zone_ids(body)  # the same zones, subnet by subnet
+    stack = apply(aws, again, "my-cloud", update=True)
     assert _physical_ids(aws, "my-cloud") == before  # nothing was replaced
     second = outputs(stack)
     assert second["ExternalId"] == first["ExternalId"] and second["CloudId"] == cloud["id"]

@@ -10,7 +10,7 @@ import pytest
 from cloudplane.aws.session import AwsClients
 from cloudplane.cloud import PRIVATE, PUBLIC
 from cloudplane.verify import verify_cloud
-from tests.byo.stacks import apply, outputs, print_template, spec_from_stack, wait
+from tests.byo.stacks import apply, outputs, print_template, spec_from_stack, stack_key, wait
 
 MEMORYDB = ("--enable-head-node-fault-tolerance", "--region", "us-west-2")
 VARIANTS = [
@@ -38,11 +38,11 @@ def test_stack_passes_every_rule_strictly(
     stack = apply(aws, print_template(*flags))
     assert failed_findings(stack, networking) == []
     found = outputs(stack)
-    assert found["CloudName"] == "byo"  # no --name: the stack's name
+    assert found["CloudName"] == f"cloud-{stack_key(stack)}"  # no --name: never the stack's own name
     assert ("FileSystemId" in found) == ("--no-efs" not in flags)
     assert ("MemoryDbClusterName" in found) == ("--enable-head-node-fault-tolerance" in flags)
     assert found["RegisterCommand"].startswith(
-        "cloudplane cloud register --provider aws --name byo --region us-west-2 "
+        f"cloudplane cloud register --provider aws --name {found['CloudName']} --region us-west-2 "
     )
 
 

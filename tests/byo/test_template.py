@@ -21,14 +21,14 @@ PRINCIPAL = "arn:aws:iam::123456789012:root"
 US_WEST_2 = ("usw2-az1", "usw2-az2", "usw2-az3", "usw2-az4")
 
 
-def build(cloud_id: str | None = None, **options: Any) -> dict[str, Any]:
-    """A template; with MemoryDB, for us-west-2 with all four of its zones (MemoryDB in three)."""
+def build(cloud_id: str | None = None, zone_count: int | None = None, **options: Any) -> dict[str, Any]:
+    """A template for us-west-2: three zones, or with MemoryDB all four of its zones (MemoryDB in three)."""
     memorydb = options.get("head_node_fault_tolerance", False)
-    region = "us-west-2" if cloud_id or memorydb else None
+    zone_ids = US_WEST_2[: zone_count or (4 if memorydb else 3)]
     if memorydb:
-        options = {"zone_count": 4, "zone_ids": US_WEST_2, "memorydb_zone_ids": US_WEST_2[:3], **options}
+        options = {"memorydb_zone_ids": US_WEST_2[:3], **options}
     return customer_defined_template(
-        CustomerDefinedOptions("cloudplane-byo-0123", PRINCIPAL, cloud_id, region=region, **options)
+        CustomerDefinedOptions("cloudplane-byo-0123", PRINCIPAL, "us-west-2", zone_ids, cloud_id, **options)
     )
 
 
@@ -70,11 +70,13 @@ def test_single_nat_variant_differs_from_the_linted_per_az_one_only_in_a_default
     assert single == per_az
 
 
-def test_without_memorydb_no_zone_is_named() -> None:
+def test_every_subnet_names_its_zone_by_id_never_by_getazs() -> None:
     template = build(private_network=True, zone_count=4)
-    zones = [s["Properties"]["AvailabilityZone"] for s in of_type(template, "AWS::EC2::Subnet").values()]
-    assert all(z["Fn::Select"][1] == {"Fn::GetAZs": ""} for z in zones)
-    assert sorted({z["Fn::Select"][0] for z in zones}) == [0, 1, 2, 3]
+    subnets = of_type(template, "AWS::EC2::Subnet")
+    assert [subnets[f"Subnet{i}"]["Properties"]["AvailabilityZoneId"] for i in range(4)] == list(US_WEST_2)
+    assert [subnets[f"NatSubnet{i}"]["Properties"]["AvailabilityZoneId"] for i in range(4)] == list(US_WEST_2)
+    assert not any("AvailabilityZone" in s["Properties"] for s in subnets.values())
+    assert "Fn::GetAZs" not in json.dumps(template)
 
 
 def test_public_subnets_get_public_ips_and_the_internet_gateway() -> None:
@@ -184,7 +186,7 @@ def test_register_command_lists_what_the_variant_has() -> None:
 def test_new_external_ids_are_fresh_and_acceptable_to_aws() -> None:
     first, second = new_external_id(), new_external_id()
     assert first != second and first.startswith("cloudplane-byo-")
-    CustomerDefinedOptions(first, PRINCIPAL).validate()
+    CustomerDefinedOptions(first, PRINCIPAL, "us-west-2", US_WEST_2[:3]).validate()
 
 
 @pytest.mark.parametrize("network", NETWORKS)
@@ -213,17 +215,13 @@ def test_memorydb_names_zones_by_id_and_its_subnet_group_takes_only_memorydb_zon
 @pytest.mark.parametrize(
     ("options", "words"),
     [
-        ({"head_node_fault_tolerance": True}, "MemoryDB needs the region and its zone IDs"),
-        (
-            {"head_node_fault_tolerance": True, "region": "us-west-2"},
-            "MemoryDB needs the region and its zone IDs",
-        ),
-        ({"zone_count": 2, "zone_ids": US_WEST_2[:3]}, "2 zones need 2 zone IDs"),
+        ({"region": ""}, "the template needs its region"),
+        ({"zone_ids": US_WEST_2[:1]}, "2 to 6 zone IDs are needed"),
+        ({"zone_ids": ("usw2-az1", "usw2-az1")}, "zone IDs must be distinct"),
+        ({"zone_ids": ("us-west-2a", "us-west-2b")}, "shaped like usw2-az1"),
         (
             {
                 "head_node_fault_tolerance": True,
-                "region": "us-west-2",
-                "zone_count": 2,
                 "zone_ids": US_WEST_2[2:],
                 "memorydb_zone_ids": US_WEST_2[2:3],
             },
@@ -231,6 +229,7 @@ def test_memorydb_names_zones_by_id_and_its_subnet_group_takes_only_memorydb_zon
         ),
     ],
 )
-def test_memorydb_zone_options_that_make_no_sense_are_refused(options: dict[str, Any], words: str) -> None:
+def test_zone_options_that_make_no_sense_are_refused(options: dict[str, Any], words: str) -> None:
+    values = {"region": "us-west-2", "zone_ids": US_WEST_2[:3], **options}
     with pytest.raises(ValueError, match=words):
-        CustomerDefinedOptions("cloudplane-byo-0123", PRINCIPAL, **options).validate()
+        CustomerDefinedOptions("cloudplane-byo-0123", PRINCIPAL, **values).validate()

@@ -632,7 +632,13 @@ CASES = [
         shows="'many'",
     ),
     case(
-        "template-memorydb-without-region", *TEMPLATE, "--enable-head-node-fault-tolerance", shows="--region"
+        "template-zone-count-above-a-two-zone-region",
+        *TEMPLATE,
+        "--region",
+        "us-west-1",
+        "--zone-count",
+        "3",
+        shows=("3 zones", "us-west-1", "usw1-az1, usw1-az3"),
     ),
     case(
         "template-principal-short-account",

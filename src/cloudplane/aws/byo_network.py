@@ -1,9 +1,9 @@
 """The network of a customer-defined cloud: a VPC with public subnets, or private ones behind NAT gateways.
 
-Zones are picked with `Fn::Select` over `Fn::GetAZs ""`, so the template applies in any region with
-enough zones and names none of them; or, when given (MemoryDB runs only in some zones), named by zone ID,
-which means the same physical zone in every account. Logical ids never depend on options a re-apply could
-change.
+Every subnet names its zone by ID (`AvailabilityZoneId`), chosen when the template is printed. Not
+`Fn::GetAZs`: it lists only zones that have a default subnet, its order may change, and a re-apply that
+picked other zones would replace the subnets. A zone ID means the same physical zone in every account.
+Logical ids never depend on options a re-apply could change.
 """
 
 from __future__ import annotations
@@ -19,17 +19,11 @@ PER_AZ_NAT = "PerAzNatGateways"  # the condition that adds a NAT gateway in ever
 NAT_SUBNET_PREFIX = 26  # NAT gateways need a handful of addresses, not a cluster's worth
 
 
-def zone(index: int) -> dict[str, Any]:
-    return {"Fn::Select": [index, {"Fn::GetAZs": ""}]}
-
-
-def placements(count: int, zone_ids: Sequence[str] = ()) -> list[dict[str, Any]]:
-    """The zone property of each of `count` subnets: the given zone IDs, else the region's zones in turn."""
-    if zone_ids:
-        if len(zone_ids) != count:
-            raise ValueError(f"{count} subnets need {count} zone IDs, not {len(zone_ids)}")
-        return [{"AvailabilityZoneId": zone_id} for zone_id in zone_ids]
-    return [{"AvailabilityZone": zone(index)} for index in range(count)]
+def placements(zone_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The zone property of each subnet, one per zone ID, in order."""
+    if not zone_ids:
+        raise ValueError("subnets need zone IDs")
+    return [{"AvailabilityZoneId": zone_id} for zone_id in zone_ids]
 
 
 def private_plan(count: int) -> tuple[list[str], list[str]]:

@@ -6,12 +6,21 @@ logical ids and names stay the same, so the update only adds tags and scopes the
 instance permissions to the cloud's tag. Names come from the stack (its name, and a piece of its id
 that is unique and never changes), so two stacks in one account never collide.
 
-With MemoryDB the template is for one region and names its zones by ID: MemoryDB runs only in some zones,
-which `Fn::GetAZs` cannot tell apart, and its subnet group takes only the subnets of those zones.
+The template is for one region and names its zones by ID (see `byo_network`); with MemoryDB, whose subnet
+group takes only the subnets of the zones where MemoryDB runs, those come first.
+
+The cloud's name in the register command is given when the template is printed (the CloudName parameter's
+default), or else `cloud-<stack key>`; never the stack's own name, which may be up to 128 characters while a
+cloud name may have 63, and CloudFormation has no function that could shorten it.
+
+Printed compact, the largest variant is about 32,000 bytes: well under the 51,200 bytes that CreateStack,
+UpdateStack and ValidateTemplate take in `TemplateBody`.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -22,15 +31,20 @@ from cloudplane.aws.template_parts import CloudLabels, Resources, ref
 
 NAT_MODES = ("per-az", "single")
 EXTERNAL_ID_PREFIX = "cloudplane-byo-"
-# AWS's rule for sts:ExternalId, and a cloud name or nothing (then the stack's name is used).
+# A cloud name (naming.validate_cloud_name), or nothing: then cloud-<stack key>.
 CLOUD_NAME_PATTERN = "^$|^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$"
 MIN_ZONES, MAX_ZONES = 2, 6
+# CreateStack, UpdateStack and ValidateTemplate refuse a longer TemplateBody; a template in S3
+# (TemplateURL) may have up to 1 MB.
+TEMPLATE_BODY_MAX_BYTES = 51_200
+_ZONE_ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*-az[0-9]+")
 
 # The first group of the stack id's UUID: fixed for the stack's life, different for every stack.
 STACK_KEY = {
     "Fn::Select": [0, {"Fn::Split": ["-", {"Fn::Select": [2, {"Fn::Split": ["/", ref("AWS::StackId")]}]}]}]
 }
-CLOUD_NAME = {"Fn::If": ["HasCloudName", ref("CloudName"), ref("AWS::StackName")]}
+DEFAULT_CLOUD_NAME = {"Fn::Sub": ["cloud-${StackKey}", {"StackKey": STACK_KEY}]}
+CLOUD_NAME = {"Fn::If": ["HasCloudName", ref("CloudName"), DEFAULT_CLOUD_NAME]}
 
 
 def new_external_id() -> str:
@@ -42,16 +56,19 @@ def new_external_id() -> str:
 class CustomerDefinedOptions:
     external_id: str
     controlplane_principal: str  # ARN the cross-account role trusts
+    region: str  # the one region the stack may be made in
+    zone_ids: tuple[str, ...]  # one subnet (and NAT subnet) per zone ID, in this order
     cloud_id: str | None = None  # known on a re-apply after registration
-    cloud_name: str = ""  # default of the CloudName parameter; empty: the stack's name
-    region: str | None = None  # the one region the stack may be made in; None: any
+    cloud_name: str = ""  # default of the CloudName parameter; empty: cloud-<stack key>
     private_network: bool = False
     nat_gateways: str = "per-az"  # default of the NatGateways parameter (private networking)
-    zone_count: int = 3
     efs: bool = True
     head_node_fault_tolerance: bool = False
-    zone_ids: tuple[str, ...] = ()  # one per subnet, in order; empty: the region's first zones (Fn::GetAZs)
     memorydb_zone_ids: tuple[str, ...] | None = None  # zones whose subnets hold MemoryDB; None: every zone
+
+    @property
+    def zone_count(self) -> int:
+        return len(self.zone_ids)
 
     def validate(self) -> None:
         if not naming.EXTERNAL_ID.fullmatch(self.external_id):
@@ -60,18 +77,19 @@ class CustomerDefinedOptions:
             naming.validate_cloud_id(self.cloud_id)
         if self.cloud_name:
             naming.validate_cloud_name(self.cloud_name)
+        if not self.region:
+            raise ValueError("the template needs its region: it names that region's zones")
         if self.nat_gateways not in NAT_MODES:
             raise ValueError(f"unknown NAT gateway mode {self.nat_gateways!r}")
         if not MIN_ZONES <= self.zone_count <= MAX_ZONES:
-            raise ValueError(f"zone count must be {MIN_ZONES} to {MAX_ZONES}, not {self.zone_count}")
-        if self.zone_ids and len(self.zone_ids) != self.zone_count:
-            raise ValueError(f"{self.zone_count} zones need {self.zone_count} zone IDs, not {self.zone_ids}")
+            raise ValueError(f"{MIN_ZONES} to {MAX_ZONES} zone IDs are needed, not {self.zone_ids}")
+        bad = [z for z in self.zone_ids if not _ZONE_ID.fullmatch(z)]
+        if bad or len(set(self.zone_ids)) != self.zone_count:
+            raise ValueError(f"zone IDs must be distinct and shaped like usw2-az1, not {self.zone_ids}")
         if self.head_node_fault_tolerance:
             self._validate_memorydb_zones()
 
     def _validate_memorydb_zones(self) -> None:
-        if not (self.region and self.zone_ids):
-            raise ValueError("MemoryDB needs the region and its zone IDs: it runs only in some zones")
         if len(self.memorydb_subnet_indexes()) < memorydb_zones.MIN_ZONES:
             raise ValueError(f"MemoryDB needs two of the zones {self.zone_ids}, not {self.memorydb_zone_ids}")
 
@@ -108,7 +126,8 @@ def _parameters(options: CustomerDefinedOptions) -> dict[str, Any]:
             "Default": options.cloud_name,
             "AllowedPattern": CLOUD_NAME_PATTERN,
             "ConstraintDescription": "1-63 letters, digits, '-' or '_', starting with a letter or digit",
-            "Description": "Name of the cloud in the register command; empty: the stack's name",
+            "Description": "Name of the cloud in the register command; empty: cloud- and the first 8 "
+            "characters of the stack id's UUID",
         }
     }
     if options.private_network:
@@ -169,9 +188,7 @@ def _outputs(options: CustomerDefinedOptions, resources: Resources, subnets: lis
 
 
 def _rules(options: CustomerDefinedOptions) -> dict[str, Any]:
-    """A cloud lives in one region: with a region given, refuse to make the stack anywhere else."""
-    if not options.region:
-        return {}
+    """A cloud lives in one region, whose zones the template names: refuse to make the stack anywhere else."""
     which = f"cloud {options.cloud_id}" if options.cloud_id else "this cloud"
     return {
         "CloudRegion": {
@@ -189,7 +206,7 @@ def customer_defined_template(options: CustomerDefinedOptions) -> dict[str, Any]
     options.validate()
     cloud_labels = labels(options)
     resources: Resources = {}
-    zones = byo_network.placements(options.zone_count, options.zone_ids)
+    zones = byo_network.placements(options.zone_ids)
     if options.private_network:
         subnets = byo_network.private_network(cloud_labels, resources, zones)
     else:
@@ -209,10 +226,20 @@ def customer_defined_template(options: CustomerDefinedOptions) -> dict[str, Any]
         "Description": f"cloudplane customer-defined cloud{which} ({networking} networking)",
         "Parameters": _parameters(options),
         "Conditions": _conditions(options),
+        "Rules": _rules(options),
+        "Resources": resources,
+        "Outputs": _outputs(options, resources, subnets),
     }
-    rules = _rules(options)
-    if rules:
-        template["Rules"] = rules
-    template["Resources"] = resources
-    template["Outputs"] = _outputs(options, resources, subnets)
     return template
+
+
+def template_json(template: dict[str, Any], indent: int | None = None) -> str:
+    """The template as printed: compact by default, so that it fits in a request's TemplateBody."""
+    if indent is None:
+        return json.dumps(template, separators=(",", ":"))
+    return json.dumps(template, indent=indent)
+
+
+def body_size(body: str) -> int:
+    """Bytes, as CloudFormation counts a TemplateBody."""
+    return len(body.encode("utf-8"))

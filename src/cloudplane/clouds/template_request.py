@@ -5,9 +5,11 @@ keeps. With one, everything that shapes the stack comes from the registered clou
 template as a stack update keeps every resource and only scopes the role down to the cloud's tag; a flag
 that contradicts the cloud is refused rather than silently removing or adding resources.
 
-With head-node fault tolerance the template is for one region and its subnets name their zones by ID,
-looked up in that region: zones where MemoryDB runs first (its subnet group takes only those), then the
-others. Choosing the same way each time, a re-apply with the cloud id names the same zones.
+The template is for one region (--region, else the default region of the AWS configuration, as boto3 and
+the AWS CLI take it; with a cloud id the cloud's) and its subnets name their zones by ID, looked up in that
+region: the zones the account sees, by zone ID, with the zones where MemoryDB runs first when the cloud has
+MemoryDB (its subnet group takes only those). A re-apply with the cloud id names the zones of the cloud's
+subnets as they are in AWS, so it never moves a subnet, however the region's zones changed since.
 """
 
 from __future__ import annotations
@@ -62,11 +64,6 @@ class TemplateRequest:
             )
         if self.nat_gateways is not None and not self.private_network and self.cloud_id is None:
             raise InputError("--nat-gateways applies to private networking only: add --private-network")
-        if self.head_node_fault_tolerance and self.region is None and self.cloud_id is None:
-            raise InputError(
-                "--enable-head-node-fault-tolerance needs --region: MemoryDB runs only in some availability "
-                "zones, so the template names the zones of one region"
-            )
 
     def for_cloud(self, cloud: dict[str, Any]) -> TemplateRequest:
         """The request with the registered cloud's shape; a flag that says otherwise is an error."""
@@ -110,67 +107,131 @@ class TemplateRequest:
         )
 
 
-ZoneLookup = Callable[[str], list[memorydb_zones.Zone]]
+ZoneLookup = Callable[[str], list[memorydb_zones.Zone]]  # region -> its zones as this account sees them
+SubnetZoneLookup = Callable[[str, list[str]], dict[str, str]]  # region, subnet ids -> {subnet id: zone ID}
+Warn = Callable[[str], None]
 
 
-def _memorydb_zones(
-    region: str, available: list[memorydb_zones.Zone], count: int | None, warn: Callable[[str], None] | None
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(zone IDs of the subnets, those where MemoryDB runs): MemoryDB's zones first, each group by name."""
-    capable = memorydb_zones.require_capable_zones(region, available, warn)
-    count = count or min(DEFAULT_ZONES, len(available))
-    if count > len(available):
+def zone_id_order(zone: memorydb_zones.Zone) -> tuple[str, int, str]:
+    """Zones by ID, numerically: usw2-az2 before usw2-az10."""
+    match = re.fullmatch(r"(.*-az)([0-9]+)", zone["id"])
+    return (match[1], int(match[2]), "") if match else (zone["id"], 0, zone["id"])
+
+
+def choose_zones(
+    region: str,
+    available: list[memorydb_zones.Zone],
+    count: int | None,
+    memorydb: bool,
+    warn: Warn | None = None,
+) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
+    """(zone IDs of the subnets, those where MemoryDB runs or None): the first `count` zones by zone ID,
+    with MemoryDB's zones first when the cloud has MemoryDB: the same answer for the same zones, whatever
+    order AWS lists them in. Without `count`, three zones, or both zones of a region that has two."""
+    ordered = sorted(available, key=zone_id_order)
+    shown = ", ".join(z["id"] for z in ordered) or "none"
+    if len(ordered) < MIN_ZONES:
         raise InputError(
-            f"{count} zones asked for, but region {region} has {len(available)} availability zones in this account"
+            f"region {region} has {len(ordered)} availability zone(s) in this account ({shown}); a cloud needs "
+            f"{MIN_ZONES}: choose another region"
         )
-    others = [z for z in available if z not in capable]
-    chosen = sorted([*capable, *others][:count], key=lambda z: z["name"])
-    return tuple(z["id"] for z in chosen), tuple(z["id"] for z in chosen if z in capable)
+    capable: list[memorydb_zones.Zone] = []
+    if memorydb:
+        capable = memorydb_zones.require_capable_zones(region, ordered, warn)
+        ordered = [*capable, *(z for z in ordered if z not in capable)]
+    if count is None:
+        count = min(DEFAULT_ZONES, len(ordered))
+        if count < DEFAULT_ZONES and warn is not None:
+            warn(
+                f"region {region} has {len(ordered)} availability zones in this account ({shown}): the template "
+                f"uses {count}, not the default {DEFAULT_ZONES}"
+            )
+    elif count > len(ordered):
+        raise InputError(
+            f"{count} zones asked for (--zone-count), but region {region} has {len(ordered)} availability zones "
+            f"in this account ({shown}): ask for {len(ordered)} or fewer, or choose another region"
+        )
+    chosen = ordered[:count]
+    memorydb_ids = tuple(z["id"] for z in chosen if z in capable) if memorydb else None
+    return tuple(z["id"] for z in chosen), memorydb_ids
+
+
+def default_region(region: str | None) -> str:
+    """The region of a template printed without --region: the AWS configuration's, which is also where
+    `aws cloudformation create-stack` makes the stack."""
+    if not region:
+        raise InputError(
+            "the template names the availability zones of one region: pass --region (no default region is set "
+            "in your AWS configuration: AWS_REGION, AWS_DEFAULT_REGION or the profile's region)"
+        )
+    try:
+        return regions.check_region_name(region)
+    except InputError as exc:
+        raise InputError(f"{exc}, the default region of your AWS configuration: pass --region") from exc
+
+
+def _zones_of_subnets(
+    cloud: dict[str, Any], region: str, subnet_zones: SubnetZoneLookup
+) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
+    """The zones of a registered cloud's subnets, in the order registered (Subnet0, Subnet1, ...)."""
+    resources = cloud.get("resources") or {}
+    subnet_ids = list(resources.get("subnet_ids") or [])
+    found = subnet_zones(region, subnet_ids)
+    missing = [s for s in subnet_ids if s not in found]
+    if missing:
+        raise InputError(
+            f"cloud {cloud['id']} ({cloud['name']}): subnet(s) {', '.join(missing)} not found in {region}; the "
+            f"template re-applies the zones of the cloud's subnets (see `cloudplane cloud verify --id {cloud['id']}`)"
+        )
+    zone_ids = tuple(found[s] for s in subnet_ids)
+    if not resources.get("memorydb_cluster_id"):
+        return zone_ids, None
+    return zone_ids, tuple(z for z in zone_ids if memorydb_zones.is_supported(region, z))
 
 
 def template_options(
     request: TemplateRequest,
     *,
     client: Any,
-    account_id: Any,
-    zones: ZoneLookup | None = None,
-    warn: Callable[[str], None] | None = None,
+    account_id: Callable[[str], str],
+    region: Callable[[], str | None],
+    zones: ZoneLookup,
+    subnet_zones: SubnetZoneLookup,
+    warn: Warn | None = None,
 ) -> CustomerDefinedOptions:
-    """The options of the template. `client` (control plane) is used only with a cloud id; `account_id()`
-    (the caller's AWS account) only when no principal is given or recorded; `zones(region)` (the region's
-    availability zones as this account sees them) only with head-node fault tolerance."""
+    """The options of the template. `client` (control plane) is used only with a cloud id; `account_id(region)`
+    (the caller's AWS account) only when no principal is given or recorded; `region()` (the AWS
+    configuration's) only without --region or cloud id; `zones(region)` for a new cloud, `subnet_zones` for a
+    registered one."""
     request.validate()
     external_id = new_external_id()
     principal = request.controlplane_principal
+    cloud: dict[str, Any] | None = None
     if request.cloud_id is not None:
         cloud = client.find_cloud(cloud_id=request.cloud_id)
         request = request.for_cloud(cloud)
         external_id = cloud["external_id"]
         principal = principal or (cloud.get("options") or {}).get("controlplane_principal")
-    if principal is None:
-        principal = f"arn:aws:iam::{account_id()}:root"
-    zone_count = request.zone_count or DEFAULT_ZONES
-    zone_ids: tuple[str, ...] = ()
-    memorydb_zone_ids: tuple[str, ...] | None = None
-    if request.head_node_fault_tolerance:
-        if zones is None or request.region is None:
-            raise ValueError("head-node fault tolerance needs the region and a zone lookup")
-        zone_ids, memorydb_zone_ids = _memorydb_zones(
-            request.region, zones(request.region), request.zone_count, warn
+    where = request.region or default_region(region())
+    if cloud is not None:
+        zone_ids, memorydb_zone_ids = _zones_of_subnets(cloud, where, subnet_zones)
+    else:
+        zone_ids, memorydb_zone_ids = choose_zones(
+            where, zones(where), request.zone_count, request.head_node_fault_tolerance, warn
         )
-        zone_count = len(zone_ids)
+    if principal is None:
+        principal = f"arn:aws:iam::{account_id(where)}:root"
     options = CustomerDefinedOptions(
         external_id=external_id,
         controlplane_principal=principal,
+        region=where,
+        zone_ids=zone_ids,
         cloud_id=request.cloud_id,
         cloud_name=request.name or "",
-        region=request.region,
         private_network=request.private_network,
         nat_gateways=request.nat_gateways or "per-az",
-        zone_count=zone_count,
         efs=not request.no_efs,
         head_node_fault_tolerance=request.head_node_fault_tolerance,
-        zone_ids=zone_ids,
         memorydb_zone_ids=memorydb_zone_ids,
     )
     try:

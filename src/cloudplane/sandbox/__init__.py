@@ -5,7 +5,10 @@ Start it with `cloudplane.sandbox.server.start_threaded()` (tests) or `serve_for
 `install()` applies every extension to moto and must run before the server answers its first request.
 
 What the extensions change (each module's docstring has the details):
-- cfn_intrinsics: `Fn::GetAZs` returns the stack region's zones; `Fn::Cidr` works.
+- cfn_intrinsics: `Fn::GetAZs` returns the stack region's zones that have a default subnet (all of them when
+  none has); `Fn::Cidr` works.
+- cfn_limits: a TemplateBody over 51,200 bytes (a TemplateURL template over 1 MB) and a CreateStack name that
+  is not 1-128 letters, digits and hyphens are refused with AWS's ValidationError.
 - cfn_properties: VPC DNS attributes, Subnet MapPublicIpOnLaunch, EC2 `Tags`, SecurityGroup inline
   ingress/egress, Bucket CORS / public access block / versioning, Role inline policies (as JSON) and
   ManagedPolicyArns take effect.
@@ -59,6 +62,7 @@ def install() -> None:
             cfn_getatt,
             cfn_intrinsics,
             cfn_lifecycle,
+            cfn_limits,
             cfn_properties,
             cfn_types,
             cfn_updates,
@@ -83,6 +87,7 @@ def install() -> None:
             cfn_types,
             cfn_updates,
             cfn_lifecycle,
+            cfn_limits,
             s3_policy,
             memorydb_api,
             nat_gateways,

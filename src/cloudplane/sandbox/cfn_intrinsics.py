@@ -1,6 +1,10 @@
 """Intrinsic functions moto resolves wrongly: `Fn::GetAZs` (always us-east-1a..d in moto), `Fn::Cidr` (HTTP 500),
 and `Fn::GetAtt` written as "Resource.Attribute" or with a dotted attribute (YAML `!GetAtt Cluster.Endpoint.Address`).
 
+`Fn::GetAZs` answers as CloudFormation documents it: the region's zones that have a default subnet, in
+alphabetical order, or every zone when none has one (the default subnets or the default VPC were deleted).
+So a template that selects the third zone fails in an account with default subnets in two zones only.
+
 moto's `clean_json` recurses through its module-global name, so replacing `parsing.clean_json` makes the
 wrapper see every node of every template.
 """
@@ -15,15 +19,19 @@ from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.models import Stack
 from moto.ec2.models import ec2_backends
 
-from ._patching import original, patch_attr
+from ._patching import as_bool, original, patch_attr
 
 
 def availability_zones(account_id: str, region: str) -> list[str]:
     try:
-        zones = ec2_backends[account_id][region].describe_availability_zones()
+        backend = ec2_backends[account_id][region]
+        zones = sorted(zone.name for zone in backend.describe_availability_zones())
     except KeyError as exc:
         raise ValidationError(message=f"Template error: Fn::GetAZs: unknown region {region}") from exc
-    return sorted(zone.name for zone in zones)
+    with_default_subnet = {
+        s.availability_zone for s in backend.describe_subnets() if as_bool(s.default_for_az)
+    }
+    return [zone for zone in zones if zone in with_default_subnet] or zones
 
 
 def cidr(ip_block: str, count: int, cidr_bits: int) -> list[str]:
