@@ -56,6 +56,11 @@ class ControlPlaneClient(ABC):
 
         return DirectClient.open(database_url)
 
+    @property
+    @abstractmethod
+    def where(self) -> str:
+        """The server's URL or the database's, without a password: for messages."""
+
     @abstractmethod
     def close(self) -> None: ...
 

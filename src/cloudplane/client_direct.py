@@ -38,6 +38,10 @@ class DirectClient(ControlPlaneClient):
         service, url = open_service(database_url)
         return cls(service, url)
 
+    @property
+    def where(self) -> str:
+        return redact(self._url)
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True

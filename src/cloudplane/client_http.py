@@ -46,6 +46,10 @@ class HttpClient(ControlPlaneClient):
             raise InputError(f"the control-plane URL {_redacted(url)!r} names no host (see {URL_ENV})")
         return cls(http, has_token=bool(token))
 
+    @property
+    def where(self) -> str:
+        return self._where()
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True
