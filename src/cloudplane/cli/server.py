@@ -66,7 +66,8 @@ def _listen(host: str, port: int) -> socket.socket:
     try:
         return socket.create_server((host, port), family=family)
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
+        # create_server appends the address to strerror; the plain reason reads better.
+        reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
         raise OperationFailed(f"cannot listen on {host}:{port}: {reason}; pick another --port") from None
 
 
