@@ -50,7 +50,10 @@ def steady_state_statements(cloud_id: str | None = None) -> list[Statement]:
     return scoped
 
 
-# Parts of a RunInstances request that carry no tag of their own.
+# What a RunInstances request may use or create without a tag of its own: only the instance has to carry
+# the cloud's tag. Each resource the request names or creates is authorised on its own, so a launch template,
+# placement group, capacity reservation or spot request (InstanceMarketOptions) left out of this list makes the
+# whole launch fail. Volumes and network interfaces are created by the launch but not necessarily tagged.
 UNTAGGED_RUN_INSTANCES_RESOURCES = (
     "arn:aws:ec2:*::image/*",
     "arn:aws:ec2:*::snapshot/*",
@@ -59,18 +62,28 @@ UNTAGGED_RUN_INSTANCES_RESOURCES = (
     "arn:aws:ec2:*:*:security-group/*",
     "arn:aws:ec2:*:*:key-pair/*",
     "arn:aws:ec2:*:*:volume/*",
+    "arn:aws:ec2:*:*:launch-template/*",
+    "arn:aws:ec2:*:*:placement-group/*",
+    "arn:aws:ec2:*:*:capacity-reservation/*",
+    "arn:aws:ec2:*:*:spot-instances-request/*",
 )
+INSTANCES = "arn:aws:ec2:*:*:instance/*"
 
 
 def tag_scoped_statements(cloud_id: str) -> list[Statement]:
-    """Instance actions limited to instances tagged `cloudplane-cloud-id=<cloud_id>`."""
+    """Instance actions limited to instances tagged `cloudplane-cloud-id=<cloud_id>`.
+
+    Starting, stopping and terminating act on existing instances, so they are scoped by the instance's own
+    tag (`aws:ResourceTag`); StartInstances carries no request tags, so a `aws:RequestTag` condition could
+    never allow it. Launching (RunInstances) creates the instance, so it must carry the tag in the request.
+    """
     resource_tag = f"aws:ResourceTag/{TAG_KEY}"
     return [
         {
             "Sid": "DenyTaggingOnOtherInstances",
             "Effect": "Deny",
             "Action": ["ec2:DeleteTags", "ec2:CreateTags"],
-            "Resource": "arn:aws:ec2:*:*:instance/*",
+            "Resource": INSTANCES,
             # Both keys must differ: tagging an instance while launching it is allowed.
             "Condition": {
                 "StringNotEquals": {
@@ -82,11 +95,19 @@ def tag_scoped_statements(cloud_id: str) -> list[Statement]:
         _allow(
             "RestrictedInstanceStop",
             ["ec2:TerminateInstances", "ec2:StopInstances"],
+            INSTANCES,
+            Condition={"StringEquals": {resource_tag: cloud_id}},
+        ),
+        _allow(
+            "RestrictedInstanceRestart",
+            ["ec2:StartInstances"],
+            INSTANCES,
             Condition={"StringEquals": {resource_tag: cloud_id}},
         ),
         _allow(
             "RestrictedInstanceStart",
-            ["ec2:StartInstances", "ec2:RunInstances"],
+            ["ec2:RunInstances"],
+            INSTANCES,
             Condition={
                 "StringEquals": {f"aws:RequestTag/{TAG_KEY}": cloud_id},
                 "ForAnyValue:StringEquals": {"aws:TagKeys": [TAG_KEY]},

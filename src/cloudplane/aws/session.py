@@ -14,6 +14,7 @@ import boto3
 from botocore.config import Config
 
 from cloudplane.aws.facade import GuardedClient
+from cloudplane.aws.regions import account_region
 
 DEFAULT_MAX_ATTEMPTS = 10
 CONNECT_TIMEOUT = 5.0
@@ -37,14 +38,14 @@ class AwsClients:
         self._account_id: str | None = None
         self._identity: dict[str, Any] | None = None
 
-    def _make_config(self, read_timeout: float) -> Config:
+    def _make_config(self, read_timeout: float, region: str | None = None) -> Config:
         settings = self._session._session  # botocore's session: the user's retry settings
         mode = settings.get_config_variable("retry_mode") or "standard"
         attempts = settings.get_config_variable("max_attempts") or DEFAULT_MAX_ATTEMPTS
         if mode == "legacy":
             mode = "standard"  # legacy mode ignores the throttling codes of several services
         return Config(
-            region_name=self.region,
+            region_name=region or self.region,
             retries={"mode": mode, "total_max_attempts": int(attempts)},
             connect_timeout=CONNECT_TIMEOUT,
             read_timeout=read_timeout,
@@ -66,25 +67,35 @@ class AwsClients:
         with self._lock:
             return dict(self._calls)
 
-    def client(self, service: str) -> Any:
-        """A client whose calls raise `AwsError` (never a botocore error)."""
-        return self._client(service, self._config)
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A client whose calls raise `AwsError` (never a botocore error). `region`: another region than
+        the clients', for questions about the account (see `regions.account_region`)."""
+        if region is None or region == self.region:
+            return self._client(service, self._config)
+        return self._client(service, self._make_config(READ_TIMEOUT, region), f"{service}@{region}", region)
 
-    def _client(self, service: str, config: Config, key: str | None = None) -> Any:
+    def _client(self, service: str, config: Config, key: str | None = None, region: str | None = None) -> Any:
         key = key or service
         with self._lock:
             existing = self._clients.get(key)
         if existing is not None:
             return existing
         # Client creation is slow (~50 ms) but safe to do outside the lock; keep the first one made.
-        made = GuardedClient(self._session.client(service, config=config), self.region)
+        made = GuardedClient(self._session.client(service, config=config), region or self.region)
         with self._lock:
             return self._clients.setdefault(key, made)
 
     def caller_identity(self) -> dict[str, Any]:
-        """Who the credentials are, asked once; with short timeouts, as it is the first call made."""
+        """Who the credentials are, asked once; with short timeouts, as it is the first call made.
+
+        Asked in a region every account has enabled: in an opt-in region the account has not enabled, STS
+        refuses any credentials, and the user would be told their credentials are wrong."""
         if self._identity is None:
-            sts = self._client("sts", self._identity_config, key="sts:identity")
+            region = account_region(self.region)
+            config = self._identity_config
+            if region != self.region:
+                config = self._make_config(IDENTITY_READ_TIMEOUT, region)
+            sts = self._client("sts", config, key="sts:identity", region=region)
             self._identity = sts.get_caller_identity()
         return self._identity
 

@@ -28,6 +28,7 @@ from cloudplane.clouds.trust import (
 from cloudplane.clouds.verification import why_not_passed
 from cloudplane.console import Console
 from cloudplane.errors import Conflict, InputError, NotFound, OperationFailed
+from cloudplane.verify.checks.iam import TRUST_JUST_CHANGED
 from cloudplane.verify.report import Report, Severity
 
 
@@ -117,7 +118,7 @@ def undo_interrupted_registration(
     Refused (Conflict) while that registration is still running."""
     with CloudClaim(client, "register") as claim:
         cloud = claim.take(cloud["id"])
-        done = undo_interrupted_change(aws, cloud)
+        done = undo_interrupted_change(aws, cloud, console.info)
         if done:
             console.info(f"An earlier registration of {cloud['name']} was interrupted: {done}.")
         client.delete_cloud(cloud["id"])
@@ -155,7 +156,7 @@ def register_cloud(
     identity = caller_identity(aws)
     account = identity["Account"]
     console.info(f"Using AWS account {account} as {identity['Arn']}.")
-    regions.check_region_enabled(aws.client("ec2"), request.region)
+    regions.check_region_enabled(aws, request.region)
     if request.external_id is None and request.role_account != account:
         raise InputError(
             f"the control-plane role is in account {request.role_account} but your credentials are for {account}; "
@@ -221,7 +222,9 @@ def _verify_and_keep(
                 console.info(
                     f"The trust policy of {request.controlplane_role_arn} now requires this cloud's External ID."
                 )
-        report = verify(cloud, aws)
+                # IAM reads lag behind writes: verifying before the change shows would fail IAM-3.
+                trust_change.wait_until_visible(console.info)
+        report = verify(_trust_just_changed(cloud) if trust_change else cloud, aws)
         if not report.passed:
             reason = why_not_passed(report, "the resources fail verification (see the findings above)")
             raise OperationFailed(
@@ -238,12 +241,22 @@ def _verify_and_keep(
     return report
 
 
+def _trust_just_changed(cloud: dict[str, Any]) -> dict[str, Any]:
+    """The cloud as verification sees it right after its role's trust policy changed: IAM-11 then gives
+    AssumeRole the few seconds AWS may take to honour the new policy."""
+    return {**cloud, "options": {**(cloud.get("options") or {}), TRUST_JUST_CHANGED: True}}
+
+
 def _undo(client: Any, console: Console, cloud: dict[str, Any], trust_change: Any) -> None:
     """Put everything back; a step that cannot be undone is reported, never hidden."""
     if trust_change is not None:
         try:
-            trust_change.revert()
-            console.info(f"Put the trust policy of {trust_change.role_arn} back as it was.")
+            if trust_change.revert(console.info):
+                console.info(f"Put the trust policy of {trust_change.role_arn} back as it was.")
+            else:
+                console.warn(
+                    f"Put the trust policy of {trust_change.role_arn} back as it was; IAM does not show it yet."
+                )
         except Exception as exc:
             console.error(
                 f"Could not put the trust policy of {trust_change.role_arn} back ({exc}); remove the "

@@ -166,7 +166,7 @@ def setup_managed_cloud(
     identity = caller_identity(aws)
     console.info(f"Using AWS account {identity['Account']} as {identity['Arn']}.")
     ec2 = aws.client("ec2")
-    regions.check_region_enabled(ec2, request.region)
+    regions.check_region_enabled(aws, request.region)
     stack_exists = cloud is not None and find_stack(
         aws.client("cloudformation"), naming.stack_name(cloud["id"])
     )

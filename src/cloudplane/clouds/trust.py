@@ -2,6 +2,10 @@
 
 The policy as it was is kept on the cloud record until registration ends, so that a run killed half-way
 can still be put right by a rerun or by `cloud delete`.
+
+IAM is eventually consistent: for a few seconds after `UpdateAssumeRolePolicy`, `GetRole` may still return
+the old document. Every change made here is therefore followed by reading the policy back until it shows
+the change (bounded), so that what comes next (verification, a rerun, a delete) sees it.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +21,7 @@ from typing import Any
 from cloudplane.aws.errors import AwsError, Fault
 from cloudplane.aws.session import AwsClients
 from cloudplane.clouds.byo_input import role_name
-from cloudplane.errors import Conflict, InputError
+from cloudplane.errors import Conflict, InputError, OperationFailed
 
 # Where a cloud record keeps the trust policy of its role as it was before register changed it.
 ORIGINAL_TRUST_OPTION = "trust_policy_before_register"
@@ -26,6 +31,14 @@ _OUR_EXTERNAL_ID = re.compile(r"(cld_[a-z0-9]{20})-[0-9a-f]+")
 # Given an External ID a role already requires: None when it may be replaced (it belongs to a cloud the
 # control plane no longer knows), else a short description of who uses it.
 ExternalIdOwner = Callable[[str], str | None]
+# Where a wait for IAM says that it is waiting (a progress line).
+Progress = Callable[[str], None]
+
+# How long a trust-policy change may take to show in GetRole. AWS says "usually seconds"; past this, something
+# else is wrong (or another party changed the policy again).
+TRUST_WAIT_SECONDS = 30.0
+# Pauses between reads: short at first, since most changes show within a second or two.
+_PAUSES = (0.2, 0.3, 0.5, 1.0)
 
 
 def _actions(statement: dict[str, Any]) -> list[str]:
@@ -75,23 +88,92 @@ def with_external_id(
     return updated if changed else None
 
 
+def _external_id_of(statement: dict[str, Any]) -> Any:
+    return ((statement.get("Condition") or {}).get("StringEquals") or {}).get("sts:ExternalId")
+
+
+def requires_everywhere(document: dict[str, Any], external_id: str) -> bool:
+    """Every statement that lets AWS principals assume the role requires exactly `external_id`."""
+    relevant = [s for s in document.get("Statement", []) if _lets_aws_principals_assume(s)]
+    return bool(relevant) and all(_external_id_of(s) in (external_id, [external_id]) for s in relevant)
+
+
+def wait_for_trust_policy(
+    aws: AwsClients,
+    role_arn: str,
+    shows: Callable[[dict[str, Any]], bool],
+    what: str,
+    progress: Progress | None = None,
+    *,
+    timeout: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> bool:
+    """Read the role's trust policy until `shows(document)`; False when it still did not after `timeout`
+    (default TRUST_WAIT_SECONDS).
+
+    The first read is immediate, so where IAM is already consistent nothing is waited for and nothing is
+    said; one progress line is given once a wait begins."""
+    deadline = clock() + (TRUST_WAIT_SECONDS if timeout is None else timeout)
+    attempt = 0
+    while not shows(read_trust_policy(aws, role_arn)):
+        remaining = deadline - clock()
+        if remaining <= 0:
+            return False
+        if attempt == 0 and progress is not None:
+            progress(
+                f"Waiting for IAM to show {what} of {role_arn} (IAM changes take a few seconds to appear) ..."
+            )
+        sleep(min(_PAUSES[min(attempt, len(_PAUSES) - 1)], remaining))
+        attempt += 1
+    return True
+
+
 @dataclass
 class TrustChange:
-    """A trust-policy edit that can be undone."""
+    """A trust-policy edit that can be undone. `updated` is None for an edit made by an earlier run."""
 
     aws: AwsClients
     role_arn: str
     original: dict[str, Any]
+    external_id: str | None = None
+    updated: dict[str, Any] | None = None
 
-    def revert(self) -> None:
+    def wait_until_visible(self, progress: Progress | None = None) -> None:
+        """Return once IAM reads show the edit; OperationFailed when they still do not after the wait."""
+        external_id = self.external_id
+
+        def shows(document: dict[str, Any]) -> bool:
+            return document == self.updated or (
+                external_id is not None and requires_everywhere(document, external_id)
+            )
+
+        if not wait_for_trust_policy(self.aws, self.role_arn, shows, "the new trust policy", progress):
+            raise OperationFailed(
+                f"IAM still shows the old trust policy of {self.role_arn} {TRUST_WAIT_SECONDS:.0f} s after it "
+                "was changed; run the same command again"
+            )
+
+    def revert(self, progress: Progress | None = None) -> bool:
+        """Put the original policy back; True once IAM reads show it (False: written, not yet visible)."""
         self.aws.client("iam").update_assume_role_policy(
             RoleName=role_name(self.role_arn), PolicyDocument=json.dumps(self.original)
         )
+        external_id = self.external_id
+
+        def shows(document: dict[str, Any]) -> bool:
+            return document == self.original or (
+                external_id is not None and not requires_external_id(document, external_id)
+            )
+
+        return wait_for_trust_policy(self.aws, self.role_arn, shows, "the restored trust policy", progress)
 
 
 def read_trust_policy(aws: AwsClients, role_arn: str) -> dict[str, Any]:
     try:
-        document = aws.client("iam").get_role(RoleName=role_name(role_arn))["Role"]["AssumeRolePolicyDocument"]
+        document = aws.client("iam").get_role(RoleName=role_name(role_arn))["Role"][
+            "AssumeRolePolicyDocument"
+        ]
     except AwsError as exc:
         if exc.fault is Fault.NOT_FOUND:
             raise InputError(
@@ -123,18 +205,17 @@ def require_external_id(
     aws.client("iam").update_assume_role_policy(
         RoleName=role_name(role_arn), PolicyDocument=json.dumps(updated)
     )
-    return TrustChange(aws, role_arn, document)
+    # Not waited for here: the caller must hold the change (to revert it) before a wait that may fail.
+    return TrustChange(aws, role_arn, document, external_id, updated)
 
 
 def requires_external_id(document: dict[str, Any], external_id: str) -> bool:
-    for statement in document.get("Statement", []):
-        present = (statement.get("Condition") or {}).get("StringEquals", {}).get("sts:ExternalId")
-        if present in (external_id, [external_id]):
-            return True
-    return False
+    return any(_external_id_of(s) in (external_id, [external_id]) for s in document.get("Statement", []))
 
 
-def undo_interrupted_change(aws: AwsClients, cloud: dict[str, Any]) -> str | None:
+def undo_interrupted_change(
+    aws: AwsClients, cloud: dict[str, Any], progress: Progress | None = None
+) -> str | None:
     """Put back the trust policy an interrupted registration of `cloud` changed, if it still requires the
     cloud's External ID (a policy edited since is left alone). Returns what was done, for the user."""
     original = (cloud.get("options") or {}).get(ORIGINAL_TRUST_OPTION)
@@ -144,5 +225,7 @@ def undo_interrupted_change(aws: AwsClients, cloud: dict[str, Any]) -> str | Non
     current = read_trust_policy(aws, role_arn)
     if not requires_external_id(current, cloud["external_id"]):
         return f"the trust policy of {role_arn} no longer requires this cloud's External ID; left as it is"
-    TrustChange(aws, role_arn, json.loads(original)).revert()
-    return f"put the trust policy of {role_arn} back as it was before the interrupted registration"
+    restored = TrustChange(aws, role_arn, json.loads(original), cloud["external_id"]).revert(progress)
+    return f"put the trust policy of {role_arn} back as it was before the interrupted registration" + (
+        "" if restored else f" (IAM did not show it yet after {TRUST_WAIT_SECONDS:.0f} s)"
+    )

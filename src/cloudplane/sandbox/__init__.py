@@ -30,6 +30,10 @@ What the extensions change (each module's docstring has the details):
 - nat_gateways: a NAT gateway's interface is in its subnet; DeleteNatGateway frees its interface and address;
   stacks delete NatGateway and release EIP resources; a Route's target follows stack updates.
 - quotas: Service Quotas answer configurable values (vpc and ec2 codes); VPC / IGW limits are enforced.
+- region_opt_in: opt-in regions can be disabled; DescribeRegions reports their status as AWS does, and requests
+  signed for a disabled region are refused (EC2 AuthFailure, STS and others InvalidClientTokenId).
+- iam_consistency: a switchable delay after which IAM writes become visible to GetRole / GetRolePolicy /
+  GetInstanceProfile, as AWS's eventual consistency does.
 
 Test hooks for failure paths:
 - A resource can fail naturally, e.g. an `AWS::EC2::Subnet` whose CidrBlock lies outside the VPC fails with
@@ -39,6 +43,9 @@ Test hooks for failure paths:
   Rules fire once; `POST /moto-api/reset` clears them.
 - `POST /moto-api/cloudplane/service-quotas` with `[{"ServiceCode", "QuotaCode", "Value", "Region"?}]` sets
   quota values until the next reset; `CLOUDPLANE_SANDBOX_QUOTAS` (JSON or a file path) sets start-up values.
+- `POST /moto-api/cloudplane/regions` with `{"disabled": ["ap-east-1"]}` disables opt-in regions until the next
+  reset; `CLOUDPLANE_SANDBOX_DISABLED_REGIONS` (comma-separated) sets the start-up value.
+- `POST /moto-api/cloudplane/iam-consistency` with `{"delay_ms": 1500}` delays IAM read-after-write until reset.
 """
 
 from __future__ import annotations
@@ -68,10 +75,12 @@ def install() -> None:
             cfn_updates,
             ec2_rules,
             fault_injection,
+            iam_consistency,
             iam_startup,
             memorydb_api,
             nat_gateways,
             quotas,
+            region_opt_in,
             request_faults,
             s3_policy,
         )
@@ -94,6 +103,8 @@ def install() -> None:
             quotas,
             fault_injection,
             request_faults,
+            region_opt_in,
+            iam_consistency,
         ):
             module.apply()
         _installed = True

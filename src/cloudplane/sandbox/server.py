@@ -70,6 +70,14 @@ class SandboxServer:
         """Requests seen, throttled and failed since faults were last set or reset."""
         return dict(self._request("GET", "/moto-api/cloudplane/faults")["counters"])
 
+    def set_disabled_regions(self, regions: list[str]) -> None:
+        """Disable these opt-in regions for the account (none: all enabled) until changed or reset."""
+        self._post("/moto-api/cloudplane/regions", json.dumps({"disabled": list(regions)}).encode())
+
+    def set_iam_delay(self, delay_ms: float) -> None:
+        """IAM reads show an entity as it was before a write for `delay_ms` after it (0: consistent)."""
+        self._post("/moto-api/cloudplane/iam-consistency", json.dumps({"delay_ms": delay_ms}).encode())
+
     def _post(self, path: str, body: bytes = b"", content_type: str = "application/json") -> None:
         self._request("POST", path, body, content_type)
 

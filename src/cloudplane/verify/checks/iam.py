@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +12,7 @@ import boto3
 from botocore.config import Config
 
 from cloudplane.aws import policies
-from cloudplane.aws.errors import error_message, is_transient
+from cloudplane.aws.errors import error_message, is_access_denied, is_transient
 from cloudplane.verify.context import VerifyContext, role_name
 from cloudplane.verify.iam_eval import (
     Decision,
@@ -28,6 +29,13 @@ from cloudplane.verify.report import Severity
 GROUP = "iam roles"
 EC2_SERVICE = "ec2.amazonaws.com"
 ASSUME_ROLE = "sts:AssumeRole"
+
+# CloudSpec.options key set (True) by a flow that changed the control-plane role's trust policy moments before
+# verifying. AWS may refuse AssumeRole for a few seconds after such a change, so IAM-11 then retries a refusal
+# for up to ASSUME_RETRY_SECONDS; otherwise a refusal is a verdict at once.
+TRUST_JUST_CHANGED = "trust_policy_just_changed"
+ASSUME_RETRY_SECONDS = 15.0
+_ASSUME_PAUSES = (0.25, 0.5, 1.0, 2.0)
 
 
 def _account_of_arn(arn: str) -> str:
@@ -440,6 +448,24 @@ def _assumed_sts(region: str, credentials: dict[str, Any]) -> Any:
         )
 
 
+def _assume(ctx: VerifyContext, arn: str, external_id: str, patient: bool) -> dict[str, Any]:
+    """The role's credentials. `patient`: retry AccessDenied for a short while (a fresh trust change)."""
+    sts = ctx.aws.client("sts")
+    deadline = time.monotonic() + (ASSUME_RETRY_SECONDS if patient else 0.0)
+    attempt = 0
+    while True:
+        try:
+            return sts.assume_role(
+                RoleArn=arn, RoleSessionName="cloudplane-verify", ExternalId=external_id, DurationSeconds=900
+            )["Credentials"]
+        except Exception as exc:
+            remaining = deadline - time.monotonic()
+            if not is_access_denied(exc) or remaining <= 0:
+                raise
+        time.sleep(min(_ASSUME_PAUSES[min(attempt, len(_ASSUME_PAUSES) - 1)], remaining))
+        attempt += 1
+
+
 @check("IAM-11", GROUP, Severity.ERROR)
 def controlplane_assume(ctx: VerifyContext) -> Iterator[Outcome]:
     arn = _cp_arn(ctx)
@@ -453,15 +479,19 @@ def controlplane_assume(ctx: VerifyContext) -> Iterator[Outcome]:
             arn,
         )
         return
+    patient = bool(ctx.spec.options.get(TRUST_JUST_CHANGED))
     try:
-        credentials = ctx.aws.client("sts").assume_role(
-            RoleArn=arn, RoleSessionName="cloudplane-verify", ExternalId=external_id, DurationSeconds=900
-        )["Credentials"]
+        credentials = _assume(ctx, arn, external_id, patient)
     except Exception as exc:
         if is_transient(exc):
             raise  # AWS did not answer: not a verdict on the trust policy
+        waited = (
+            f" (still refused {ASSUME_RETRY_SECONDS:.0f} s after the trust policy was changed)"
+            if patient and is_access_denied(exc)
+            else ""
+        )
         yield fail(
-            f"Role {arn} could not be assumed with this cloud's External ID: {error_message(exc)}.",
+            f"Role {arn} could not be assumed with this cloud's External ID: {error_message(exc)}{waited}.",
             arn,
             f"Check the trust relationship of {role_name(arn)} (IAM-2, IAM-3) and any SCP or permission "
             "boundary that blocks sts:AssumeRole.",
