@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import re
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
 from cloudplane.client import ControlPlaneClient
 from cloudplane.errors import Conflict, InputError, NotFound
-from tests.controlplane.conftest import serve
+from tests.controlplane.conftest import mint_token, serve
 from tests.helpers import cloudplane
 
 SECRET = re.compile(r"^cpt_[A-Za-z0-9_-]{43}$")
@@ -120,3 +121,21 @@ def test_token_commands_on_the_database_then_on_the_server(
             refused.exit_code == 2 and "the token 'ci' of organisation 'acme' was revoked" in refused.stderr
         )
     assert not isolated_env.exists()
+
+
+def test_the_api_checks_token_fields_itself(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'cloudplane.db'}"
+    headers = {"Authorization": f"Bearer {mint_token(url)}"}
+    with serve(url) as served, httpx.Client(base_url=served.url, headers=headers) as http:
+        for body, detail in [
+            ({"admin": "yes"}, "admin: Input should be a valid boolean"),
+            ({"admin": 1}, "admin: Input should be a valid boolean"),
+            ({"name": "No Spaces"}, "invalid token name 'No Spaces'"),
+            ({"org": 7}, "org: Input should be a valid string"),
+            ({"colour": "red"}, "unknown field 'colour'"),
+        ]:
+            answer = http.post("/api/v1/tokens", json=body)
+            assert answer.status_code == 422, answer.text
+            assert answer.json()["detail"].startswith(detail)
+        assert http.delete("/api/v1/tokens/Bad%20Name").status_code == 422
+        assert http.get("/api/v1/tokens", params={"org": "UPPER"}).status_code == 422

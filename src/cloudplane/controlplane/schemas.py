@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StrictBool
 
 from cloudplane.controlplane.models import Deployment, Networking, Provider, State
 
@@ -97,7 +97,7 @@ class Health(BaseModel):
 class TokenCreate(_Strict):
     org: str | None = None
     name: str | None = None
-    admin: bool = False
+    admin: StrictBool = False  # "yes" or 1 is a mistake to report, not a flag to guess
 
 
 class TokenOut(BaseModel):
