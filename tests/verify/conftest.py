@@ -43,10 +43,12 @@ def shared_aws(sandbox: Any) -> Factory:
 @pytest.fixture
 def make_cloud(sandbox: Any, shared_aws: Factory) -> Callable[..., BuiltCloud]:
     def make(**options: Any) -> BuiltCloud:
-        # Many clouds share the region; lift the VPC and internet gateway quotas the sandbox enforces.
-        # (Set again each time: a reset by another test drops the override.)
+        # Many clouds share the region; lift the network quotas the sandbox enforces (VPCs, internet
+        # gateways, Elastic IPs, NAT gateways per zone). (Set again each time: a reset drops the override.)
         sandbox.set_quota("vpc", "L-F678F1CE", 10_000)
         sandbox.set_quota("vpc", "L-A4707A72", 10_000)
+        sandbox.set_quota("ec2", "L-0263D0A3", 10_000)
+        sandbox.set_quota("vpc", "L-FE5A380F", 10_000)
         return build_cloud(shared_aws, **options)
 
     return make

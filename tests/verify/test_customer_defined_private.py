@@ -42,7 +42,7 @@ EXPECTED_CHECKS = (
     | {f"SG-{n}" for n in range(1, 7)}
     | {f"IAM-{n}" for n in range(1, 12)}
     | {f"S3-{n}" for n in range(1, 6)}
-    | {"QUOTA-2"}
+    | {"QUOTA-2", "QUOTA-3"}
 )
 
 PRIVATE_ONLY: list[Scenario] = []

@@ -40,7 +40,7 @@ def test_rule_ids_are_unique_and_cover_the_rules_table() -> None:
             "EFS": 6,
             "MDB": 6,
             "CFN": 2,
-            "QUOTA": 2,
+            "QUOTA": 3,
         }.items()
         for n in range(1, count + 1)
     }

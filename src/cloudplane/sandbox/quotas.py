@@ -1,17 +1,26 @@
-"""Configurable Service Quotas, enforced for VPCs and internet gateways.
+"""Service Quotas as AWS answers them, with configurable values that the sandbox enforces.
 
-Values are looked up in three layers, highest first:
-  1. runtime overrides: `POST /moto-api/cloudplane/service-quotas` with
+A quota has an applied value once someone set it for the account; AWS enforces that value, else its
+default. The applied values come in two layers, highest first:
+  1. runtime: `POST /moto-api/cloudplane/service-quotas` with
      `[{"ServiceCode": "vpc", "QuotaCode": "L-F678F1CE", "Value": 3, "Region": "us-east-1"?}]`
-     (GET lists them, DELETE drops them; `POST /moto-api/reset` clears them);
+     (GET lists them, DELETE drops them; `POST /moto-api/reset` clears them), and RequestServiceQuotaIncrease
+     (approved at once, for the region it is sent to);
   2. the `CLOUDPLANE_SANDBOX_QUOTAS` environment variable, read at install time: the same JSON list, inline
-     or as a path to a file; it survives resets;
-  3. defaults: moto's `vpc` table plus the EC2 vCPU quotas below.
-An entry without "Region" applies to every region.
+     or as a path to a file; it survives resets.
+An entry without "Region" applies to every region. The defaults are moto's `vpc` table plus the EC2 quotas
+below.
 
-`create_vpc` / `create_internet_gateway` fail with VpcLimitExceeded / InternetGatewayLimitExceeded once the
-region holds as many as the quota (the default VPC counts, as on AWS). Set
-`CLOUDPLANE_SANDBOX_ENFORCE_QUOTAS=false` to switch that off.
+As on AWS, GetServiceQuota answers NoSuchResourceException (with an empty message) for a quota that has no
+applied value, ListServiceQuotas lists only the applied ones, and GetAWSDefaultServiceQuota /
+ListAWSDefaultServiceQuotas answer the default of every known quota.
+
+Enforced (the default VPC counts, as on AWS), unless `CLOUDPLANE_SANDBOX_ENFORCE_QUOTAS=false`:
+- CreateVpc: VpcLimitExceeded once the region holds as many VPCs as `vpc/L-F678F1CE`;
+- CreateInternetGateway: InternetGatewayLimitExceeded at `vpc/L-A4707A72`;
+- AllocateAddress, and so `AWS::EC2::EIP`: AddressLimitExceeded at `ec2/L-0263D0A3` Elastic IPs;
+- CreateNatGateway, and so `AWS::EC2::NatGateway`: NatGatewayLimitExceeded once the subnet's zone holds
+  `vpc/L-FE5A380F` NAT gateways that are not deleted or failed.
 """
 
 from __future__ import annotations
@@ -20,9 +29,13 @@ import copy
 import json
 import os
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
+from moto.core.exceptions import JsonRESTError
+from moto.core.utils import utcnow
+from moto.ec2.exceptions import InvalidSubnetIdError
 from moto.ec2.models import EC2Backend
 from moto.servicequotas.exceptions import NoSuchResource
 from moto.servicequotas.models import ServiceQuotasBackend
@@ -37,14 +50,32 @@ ENV_ENFORCE = "CLOUDPLANE_SANDBOX_ENFORCE_QUOTAS"
 
 VPCS_PER_REGION = ("vpc", "L-F678F1CE")
 IGWS_PER_REGION = ("vpc", "L-A4707A72")
+NAT_GATEWAYS_PER_ZONE = ("vpc", "L-FE5A380F")
+ELASTIC_IPS = ("ec2", "L-0263D0A3")
 
 _EC2_NAME = "Amazon Elastic Compute Cloud (Amazon EC2)"
+# vCPUs per instance family. AWS's own defaults are lower (5 standard vCPUs, few or none for the
+# accelerated families); the sandbox's leave room for a few clusters of each family.
+_VCPUS = 64.0
 _EC2_DEFAULTS = {
-    "L-1216C47A": ("Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances", 64.0),
-    "L-DB2E81BA": ("Running On-Demand G and VT instances", 64.0),
-    "L-417A185B": ("Running On-Demand P instances", 64.0),
-    "L-34B43A08": ("All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests", 64.0),
-    "L-3819A6DF": ("All G and VT Spot Instance Requests", 64.0),
+    "L-1216C47A": ("Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances", _VCPUS),
+    "L-DB2E81BA": ("Running On-Demand G and VT instances", _VCPUS),
+    "L-417A185B": ("Running On-Demand P instances", _VCPUS),
+    "L-74FC7D96": ("Running On-Demand F instances", _VCPUS),
+    "L-7295265B": ("Running On-Demand X instances", _VCPUS),
+    "L-1945791B": ("Running On-Demand Inf instances", _VCPUS),
+    "L-2C3B7624": ("Running On-Demand Trn instances", _VCPUS),
+    "L-6E869C2A": ("Running On-Demand DL instances", _VCPUS),
+    "L-F7808C92": ("Running On-Demand HPC instances", _VCPUS),
+    "L-43DA4232": ("Running On-Demand High Memory instances", _VCPUS),
+    "L-34B43A08": ("All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests", _VCPUS),
+    "L-3819A6DF": ("All G and VT Spot Instance Requests", _VCPUS),
+    "L-7212CCBC": ("All P Spot Instance Requests", _VCPUS),
+    "L-88CF9481": ("All F Spot Instance Requests", _VCPUS),
+    "L-E3A00192": ("All X Spot Instance Requests", _VCPUS),
+    "L-B5D1601B": ("All Inf Spot Instance Requests", _VCPUS),
+    "L-6B0D517C": ("All Trn Spot Instance Requests", _VCPUS),
+    "L-85EED4F7": ("All DL Spot Instance Requests", _VCPUS),
     "L-0263D0A3": ("EC2-VPC Elastic IPs", 5.0),
 }
 
@@ -111,12 +142,21 @@ def _default(service_code: str, quota_code: str) -> dict[str, Any] | None:
     return None
 
 
-def quota_value(service_code: str, quota_code: str, region: str) -> float | None:
+def applied_value(service_code: str, quota_code: str, region: str) -> float | None:
+    """The value applied to the account in `region`, or None when AWS's default holds."""
     with _lock:
         for layer in (_runtime, _configured):
             for key in ((service_code, quota_code, region), (service_code, quota_code, None)):
                 if key in layer:
                     return layer[key]
+    return None
+
+
+def quota_value(service_code: str, quota_code: str, region: str) -> float | None:
+    """The value in force: the applied one, else the default (None for an unknown quota)."""
+    value = applied_value(service_code, quota_code, region)
+    if value is not None:
+        return value
     default = _default(service_code, quota_code)
     return None if default is None else float(default["Value"])
 
@@ -129,31 +169,81 @@ def _render(quota: dict[str, Any], region: str, account_id: str, value: float) -
     return rendered
 
 
+def _not_applied() -> JsonRESTError:
+    # What AWS answers for a quota without an applied value: the code and no message at all.
+    return JsonRESTError("NoSuchResourceException", "")
+
+
+def _known(service_code: str, quota_code: str) -> dict[str, Any]:
+    if service_code not in DEFAULT_QUOTAS:
+        raise NoSuchResource
+    default = _default(service_code, quota_code)
+    if default is None:
+        raise _not_applied()
+    return default
+
+
 # --- backend / response methods ----------------------------------------------------------------------
 
 
 def _get_service_quota(self: ServiceQuotasBackend, service_code: str, quota_code: str) -> dict[str, Any]:
-    default = _default(service_code, quota_code)
-    if default is None:
-        raise NoSuchResource
-    value = quota_value(service_code, quota_code, self.region_name)
-    return _render(
-        default, self.region_name, self.account_id, value if value is not None else default["Value"]
-    )
+    default = _known(service_code, quota_code)
+    value = applied_value(service_code, quota_code, self.region_name)
+    if value is None:
+        raise _not_applied()
+    return _render(default, self.region_name, self.account_id, value)
 
 
 def _get_default_quota(self: ServiceQuotasBackend, service_code: str, quota_code: str) -> dict[str, Any]:
-    default = _default(service_code, quota_code)
-    if default is None:
-        raise NoSuchResource
+    default = _known(service_code, quota_code)
     return _render(default, self.region_name, self.account_id, default["Value"])
 
 
 def _list_quotas(self: ServiceQuotasBackend, service_code: str, applied: bool) -> list[dict[str, Any]]:
     if service_code not in DEFAULT_QUOTAS:
         raise NoSuchResource
-    getter = _get_service_quota if applied else _get_default_quota
-    return [getter(self, service_code, q["QuotaCode"]) for q in DEFAULT_QUOTAS[service_code]]
+    codes = [q["QuotaCode"] for q in DEFAULT_QUOTAS[service_code]]
+    if not applied:
+        return [_get_default_quota(self, service_code, code) for code in codes]
+    return [
+        _get_service_quota(self, service_code, code)
+        for code in codes
+        if applied_value(service_code, code, self.region_name) is not None
+    ]
+
+
+def _request_increase(
+    self: ServiceQuotasBackend, service_code: str, quota_code: str, desired: float
+) -> dict[str, Any]:
+    """Approved at once: the desired value becomes the quota's applied value in this region."""
+    default = _known(service_code, quota_code)
+    current = quota_value(service_code, quota_code, self.region_name)
+    if not default.get("Adjustable", True):
+        raise JsonRESTError("IllegalArgumentException", f"The quota {quota_code} is not adjustable.")
+    if current is not None and desired <= current:
+        raise JsonRESTError(
+            "IllegalArgumentException",
+            f"The desired value {desired:g} must be greater than the current value {current:g}.",
+        )
+    set_quota(service_code, quota_code, desired, self.region_name)
+    now = utcnow().timestamp()
+    rendered = _render(default, self.region_name, self.account_id, desired)
+    return {
+        "Id": uuid.uuid4().hex,
+        "ServiceCode": service_code,
+        "ServiceName": rendered["ServiceName"],
+        "QuotaCode": quota_code,
+        "QuotaName": rendered["QuotaName"],
+        "DesiredValue": desired,
+        "Status": "APPROVED",
+        "Created": now,
+        "LastUpdated": now,
+        "Requester": f"arn:aws:iam::{self.account_id}:root",
+        "QuotaArn": rendered["QuotaArn"],
+        "GlobalQuota": rendered.get("GlobalQuota", False),
+        "Unit": rendered.get("Unit", "None"),
+        "QuotaRequestedAtLevel": "ACCOUNT",
+    }
 
 
 def _params(self: ServiceQuotasResponse) -> dict[str, Any]:
@@ -186,6 +276,14 @@ def list_aws_default_service_quotas_action(self: ServiceQuotasResponse) -> str:
     )
 
 
+def request_service_quota_increase_action(self: ServiceQuotasResponse) -> str:
+    p = _params(self)
+    requested = _request_increase(
+        self.backend, str(p.get("ServiceCode")), str(p.get("QuotaCode")), float(p.get("DesiredValue", 0))
+    )
+    return json.dumps({"RequestedQuota": requested})
+
+
 # --- enforcement -------------------------------------------------------------------------------------
 
 
@@ -210,6 +308,40 @@ def _create_internet_gateway(orig: Any, self: Any, *args: Any, **kwargs: Any) ->
         raise SandboxServiceError(
             "InternetGatewayLimitExceeded", "The maximum number of internet gateways has been reached."
         )
+    return orig(self, *args, **kwargs)
+
+
+def _allocate_address(orig: Any, self: Any, *args: Any, **kwargs: Any) -> Any:
+    # Every address of the region counts (EC2-Classic is gone), associated or not.
+    limit = _limit(self, ELASTIC_IPS)
+    if limit is not None and len(self.addresses) >= limit:
+        raise SandboxServiceError("AddressLimitExceeded", "The maximum number of addresses has been reached.")
+    return orig(self, *args, **kwargs)
+
+
+def _zone_of(backend: Any, subnet_id: str) -> str | None:
+    try:
+        return str(backend.get_subnet(subnet_id).availability_zone)
+    except InvalidSubnetIdError:  # a subnet already gone: its NAT gateways are deleted too
+        return None
+
+
+def _create_nat_gateway(orig: Any, self: Any, *args: Any, **kwargs: Any) -> Any:
+    limit = _limit(self, NAT_GATEWAYS_PER_ZONE)
+    subnet_id = kwargs["subnet_id"] if "subnet_id" in kwargs else args[0]
+    # An unknown subnet fails in moto's own call, with AWS's error.
+    zone = _zone_of(self, subnet_id)
+    if limit is not None and zone is not None:
+        # Pending, available and deleting gateways count; deleted and failed ones do not.
+        in_zone = sum(
+            1
+            for nat in self.nat_gateways.values()
+            if nat.state not in ("deleted", "failed") and _zone_of(self, nat.subnet_id) == zone
+        )
+        if in_zone >= limit:
+            raise SandboxServiceError(
+                "NatGatewayLimitExceeded", "The maximum number of NAT Gateways has been reached."
+            )
     return orig(self, *args, **kwargs)
 
 
@@ -245,7 +377,10 @@ def apply() -> None:
     patch_attr(
         ServiceQuotasResponse, "list_aws_default_service_quotas", list_aws_default_service_quotas_action
     )
+    patch_attr(ServiceQuotasResponse, "request_service_quota_increase", request_service_quota_increase_action)
     wrap_method(EC2Backend, "create_vpc", _create_vpc)
     wrap_method(EC2Backend, "create_internet_gateway", _create_internet_gateway)
+    wrap_method(EC2Backend, "allocate_address", _allocate_address)
+    wrap_method(EC2Backend, "create_nat_gateway", _create_nat_gateway)
     _moto_api.add_route("service-quotas", _handle)
     _moto_api.on_reset(clear_runtime)

@@ -12,7 +12,9 @@ import threading
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
+from cloudplane.aws import regions
 from cloudplane.aws.errors import NOT_FOUND_CODES, AwsError, error_code
+from cloudplane.aws.quotas import Quota, QuotaValue, read_quota
 from cloudplane.aws.session import AwsClients
 from cloudplane.cloud import CloudSpec
 from cloudplane.verify.iam_eval import PolicySet, Statement, statements_of
@@ -448,14 +450,38 @@ class VerifyContext:
 
     # -- Service Quotas ----------------------------------------------------------------------
 
-    def quota(self, service: str, code: str) -> float:
-        def fetch() -> float:
-            answer = self.aws.client("service-quotas").get_service_quota(ServiceCode=service, QuotaCode=code)
-            return float(answer["Quota"]["Value"])
-
-        return self._memo(("quota", service, code), fetch)
+    def quota(self, quota: Quota) -> QuotaValue:
+        """The quota's applied value in the region, else AWS's default (see `cloudplane.aws.quotas`)."""
+        return self._memo(("quota", quota.key), lambda: read_quota(self.aws, quota))
 
     def count(self, kind: str) -> int:
-        """How many resources of an EC2 kind the region holds (for quotas)."""
-        operation, key, _, _ = _EC2_KINDS[kind]
+        """How many resources of an EC2 kind (or "elastic-ip") the region holds (for quotas)."""
+        if kind == "elastic-ip":
+            operation, key = "describe_addresses", "Addresses"
+        else:
+            operation, key, _, _ = _EC2_KINDS[kind]
         return self._memo(("count", kind), lambda: len(self._describe("ec2", operation, key)))
+
+    def availability_zones(self) -> list[dict[str, str]]:
+        """The region's standard zones that are up, sorted by name, each with its name and ID."""
+        return self._memo("zones", lambda: regions.availability_zones(self.aws.client("ec2")))
+
+    def nat_gateways_by_zone(self) -> dict[str, int]:
+        """NAT gateways of the region that count against the per-zone quota, by zone name."""
+
+        def fetch() -> dict[str, int]:
+            live = self._describe(
+                "ec2",
+                "describe_nat_gateways",
+                "NatGateways",
+                Filter=[{"Name": "state", "Values": ["pending", "available", "deleting"]}],
+            )
+            subnets = self.ec2_by_ids("subnet", {n["SubnetId"] for n in live if n.get("SubnetId")})
+            counts: dict[str, int] = {}
+            for nat in live:
+                zone = subnets.get(nat.get("SubnetId", ""), {}).get("AvailabilityZone")
+                if zone:
+                    counts[zone] = counts.get(zone, 0) + 1
+            return counts
+
+        return self._memo("nat-gateways-by-zone", fetch)
