@@ -185,8 +185,8 @@ class HttpClient(ControlPlaneClient):
                 f"cannot reach the control plane at {self._where()}: {_first_line(str(exc)) or type(exc).__name__}"
                 f" (is the server running, and is {URL_ENV} right?)"
             ) from exc
-        if response.status_code == 401 and _json_detail(response) is not None:
-            raise self._unauthorized(_json_detail(response) or "")
+        if response.status_code == 401 and (detail := _json_detail(response)) is not None:
+            raise self._unauthorized(detail)
         return _result(response, self._where(), expect)
 
     def _unauthorized(self, detail: str) -> Unauthorized:
