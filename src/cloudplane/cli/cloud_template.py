@@ -117,6 +117,7 @@ def template(
         subnet_zones=_subnet_zones,
         warn=console.warn,
     )
+    _warn_about_quotas(options, console)
 
     from cloudplane.aws.byo_template import (
         TEMPLATE_BODY_MAX_BYTES,
@@ -135,6 +136,16 @@ def template(
         )
     console.result(body)
     return 0
+
+
+def _warn_about_quotas(options: Any, console: Any) -> None:
+    """Room in the region for what the template makes (VPC, gateway, Elastic IPs and NAT gateways): a
+    warning to raise a quota before applying, not a refusal."""
+    from cloudplane.aws.session import AwsClients
+    from cloudplane.verify.checks.quotas import template_precheck
+
+    for finding in template_precheck(AwsClients(options.region), options):
+        console.warn(" ".join(filter(None, (finding.message, finding.remediation))))
 
 
 class _LazyClient:
