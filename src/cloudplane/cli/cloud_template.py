@@ -149,13 +149,26 @@ def _warn_about_quotas(options: Any, console: Any) -> None:
 
 
 class _LazyClient:
-    """The control plane, opened only for the one lookup a cloud id needs."""
+    """The control plane, opened only for what the template needs of it: a cloud id's record, and a shared
+    server's principal (the embedded control plane has none: the caller's account is trusted)."""
 
     def find_cloud(self, **kwargs: Any) -> dict[str, Any]:
         from cloudplane.cli.cloud import open_client
 
         with open_client() as client:
             return client.find_cloud(**kwargs)
+
+    def info(self) -> dict[str, Any]:
+        import os
+
+        from cloudplane.client import URL_ENV
+
+        if not (os.environ.get(URL_ENV) or "").strip():
+            return {"aws_principal": None}
+        from cloudplane.cli.cloud import open_client
+
+        with open_client() as client:
+            return client.info()
 
 
 def _availability_zones(region: str) -> list[dict[str, str]]:

@@ -19,6 +19,7 @@ from cloudplane.cloud import CUSTOMER_DEFINED, PRIVATE, PUBLIC
 from cloudplane.clouds import byo_input as shapes
 from cloudplane.clouds.claims import CloudClaim
 from cloudplane.clouds.identity import caller_identity
+from cloudplane.clouds.principal import trusted_principal
 from cloudplane.clouds.trust import (
     ORIGINAL_TRUST_OPTION,
     cloud_id_of_external_id,
@@ -176,7 +177,9 @@ def register_cloud(
         "instance_role_arn": request.instance_role_arn,
         "memorydb_cluster_id": request.memorydb_cluster_id,
     }
-    options = {"controlplane_principal": f"arn:aws:iam::{account}:root", "account_id": account}
+    principal = trusted_principal(client, lambda: account)
+    console.info(f"The control plane acts as {principal}: the role must trust it with the cloud's External ID.")
+    options = {"controlplane_principal": principal, "account_id": account}
     with CloudClaim(client, "register") as claim:
         cloud = client.create_cloud(
             request.name,

@@ -23,6 +23,7 @@ from cloudplane import naming
 from cloudplane.aws import memorydb_zones, regions
 from cloudplane.aws.byo_template import MAX_ZONES, MIN_ZONES, CustomerDefinedOptions, new_external_id
 from cloudplane.cloud import CUSTOMER_DEFINED, PRIVATE
+from cloudplane.clouds.principal import trusted_principal
 from cloudplane.errors import InputError
 
 DEFAULT_ZONES = 3
@@ -199,8 +200,9 @@ def template_options(
     subnet_zones: SubnetZoneLookup,
     warn: Warn | None = None,
 ) -> CustomerDefinedOptions:
-    """The options of the template. `client` (control plane) is used only with a cloud id; `account_id(region)`
-    (the caller's AWS account) only when no principal is given or recorded; `region()` (the AWS
+    """The options of the template. `client` (control plane) finds a cloud id, and tells the principal customer
+    roles trust when none is given or recorded; `account_id(region)` (the caller's AWS account) stands in when
+    it tells none; `region()` (the AWS
     configuration's) only without --region or cloud id; `zones(region)` for a new cloud, `subnet_zones` for a
     registered one."""
     request.validate()
@@ -220,7 +222,7 @@ def template_options(
             where, zones(where), request.zone_count, request.head_node_fault_tolerance, warn
         )
     if principal is None:
-        principal = f"arn:aws:iam::{account_id(where)}:root"
+        principal = trusted_principal(client, lambda: account_id(where))
     options = CustomerDefinedOptions(
         external_id=external_id,
         controlplane_principal=principal,
