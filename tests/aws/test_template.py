@@ -113,6 +113,17 @@ def test_storage_and_memorydb_are_optional() -> None:
     assert full["MemoryDbParameterGroup"]["Properties"]["Parameters"] == {"maxmemory-policy": "allkeys-lru"}
 
 
+def test_memorydb_names_the_engine_its_parameter_group_family_is_for() -> None:
+    """Left out, Engine and EngineVersion are whatever AWS defaults to at the time, which the fixed family
+    may not fit (InvalidParameterCombination)."""
+    resources = managed_cloud_template(options(memorydb=True))["Resources"]
+    cluster = resources["MemoryDbCluster"]["Properties"]
+    family = resources["MemoryDbParameterGroup"]["Properties"]["Family"]
+    assert (cluster["Engine"], cluster["EngineVersion"]) == ("redis", "7.1")
+    major = cluster["EngineVersion"].split(".")[0]
+    assert family == f"memorydb_{cluster['Engine']}{major}"
+
+
 # Zones as `regions.availability_zones()` reports them in the sandbox (moto's name-to-id mapping).
 US_WEST_2 = [
     {"name": "us-west-2a", "id": "usw2-az2"},

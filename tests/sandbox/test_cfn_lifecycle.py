@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from cloudplane.sandbox.server import SandboxServer
 
-from .templates import events, managed_cloud, outputs, ref, stack, subnet, tags, template, vpc
+from .templates import bucket, events, managed_cloud, outputs, ref, stack, subnet, tags, template, vpc
 
 ZONES = ["us-east-1a", "us-east-1c"]  # zones where MemoryDB runs (use1-az6, use1-az2)
 
@@ -238,4 +238,192 @@ def test_update_keeps_tracking_resources(client: Any) -> None:
     assert {"Key": "Name", "Value": "renamed"} in created["Tags"]
 
     cfn.delete_stack(StackName="u")
+    _nothing_left(client)
+
+
+# --- AWS limits a managed cloud's stack runs into -------------------------------------------------------
+
+
+def test_a_bucket_name_in_use_fails_the_stack_and_the_bucket_is_left_alone(client: Any) -> None:
+    cfn, s3 = client("cloudformation"), client("s3")
+    # A rolled-back create keeps a Retain bucket, as on AWS ...
+    resources = {
+        "Vpc": vpc("c1"),
+        "Bucket": bucket("cloudplane-data-c1", "c1"),
+        "BadSubnet": {**subnet("c1", "10.99.0.0/24", "us-east-1a"), "DependsOn": "Bucket"},
+    }
+    cfn.create_stack(StackName="first", TemplateBody=template(resources))
+    assert stack(cfn, "first")["StackStatus"] == "ROLLBACK_COMPLETE"
+    skipped = [e for e in events(cfn, "first") if e["LogicalResourceId"] == "Bucket"]
+    assert skipped[-1]["ResourceStatus"] == "DELETE_SKIPPED"
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["cloudplane-data-c1"]
+    s3.put_object(Bucket="cloudplane-data-c1", Key="keep.txt", Body=b"data")
+
+    # ... so a new stack that makes a bucket of that name fails it with AWS's "already exists".
+    cfn.create_stack(
+        StackName="second", TemplateBody=template({"Bucket": bucket("cloudplane-data-c1", "c1")})
+    )
+    assert stack(cfn, "second")["StackStatus"] == "ROLLBACK_COMPLETE"
+    (failed,) = [e for e in events(cfn, "second") if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert failed["LogicalResourceId"] == "Bucket"
+    assert '"cloudplane-data-c1 already exists"' in failed["ResourceStatusReason"]
+    assert "AlreadyExists" in failed["ResourceStatusReason"]
+    # The rollback never touches a bucket the stack did not make.
+    assert s3.get_object(Bucket="cloudplane-data-c1", Key="keep.txt")["Body"].read() == b"data"
+
+    # CreateBucket itself: outside us-east-1 an owner's second create is BucketAlreadyOwnedByYou.
+    west = client("s3", region_name="us-west-2")
+    west.create_bucket(Bucket="west-c1", CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    with pytest.raises(ClientError) as error:
+        west.create_bucket(Bucket="west-c1", CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    assert error.value.response["Error"]["Code"] == "BucketAlreadyOwnedByYou"
+
+
+def _role_stack() -> str:
+    return template(
+        {
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "RoleName": "cross-account-c1",
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+                                "Action": "sts:AssumeRole",
+                            }
+                        ],
+                    },
+                    "ManagedPolicyArns": [
+                        {
+                            "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
+                        }
+                    ],
+                    "Policies": [
+                        {
+                            "PolicyName": "declared",
+                            "PolicyDocument": {
+                                "Version": "2012-10-17",
+                                "Statement": [
+                                    {"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}
+                                ],
+                            },
+                        }
+                    ],
+                },
+            }
+        }
+    )
+
+
+DRIFTS_POLICY = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}
+)
+
+
+@pytest.mark.parametrize("added", ["inline", "managed"])
+def test_a_role_with_a_policy_added_outside_the_stack_fails_to_delete(client: Any, added: str) -> None:
+    cfn, iam = client("cloudformation"), client("iam")
+    cfn.create_stack(StackName="roles", TemplateBody=_role_stack(), Capabilities=["CAPABILITY_NAMED_IAM"])
+    assert stack(cfn, "roles")["StackStatus"] == "CREATE_COMPLETE"
+    if added == "inline":
+        iam.put_role_policy(
+            RoleName="cross-account-c1", PolicyName="Customer_Drifts_Policy", PolicyDocument=DRIFTS_POLICY
+        )
+        message = "Cannot delete entity, must delete policies first."
+    else:
+        arn = iam.create_policy(PolicyName="extra", PolicyDocument=DRIFTS_POLICY)["Policy"]["Arn"]
+        iam.attach_role_policy(RoleName="cross-account-c1", PolicyArn=arn)
+        message = "Cannot delete entity, must detach all policies first."
+
+    cfn.delete_stack(StackName="roles")
+    failed = stack(cfn, "roles")
+    assert failed["StackStatus"] == "DELETE_FAILED"
+    assert "[Role]" in failed["StackStatusReason"] and "DeleteConflict" in failed["StackStatusReason"]
+    (event,) = [
+        e
+        for e in events(cfn, "roles")
+        if e["ResourceStatus"] == "DELETE_FAILED" and e["LogicalResourceId"] == "Role"
+    ]
+    assert message in event["ResourceStatusReason"]
+    # The stack's own policies went; the one added outside it is still there.
+    inline = iam.list_role_policies(RoleName="cross-account-c1")["PolicyNames"]
+    attached = [
+        p["PolicyName"]
+        for p in iam.list_attached_role_policies(RoleName="cross-account-c1")["AttachedPolicies"]
+    ]
+    assert (inline, attached) == ((["Customer_Drifts_Policy"], []) if added == "inline" else ([], ["extra"]))
+
+    if added == "inline":
+        iam.delete_role_policy(RoleName="cross-account-c1", PolicyName="Customer_Drifts_Policy")
+    else:
+        iam.detach_role_policy(RoleName="cross-account-c1", PolicyArn=arn)
+    cfn.delete_stack(StackName="roles")
+    assert cfn.list_stacks(StackStatusFilter=["DELETE_COMPLETE"])["StackSummaries"]
+    assert "cross-account-c1" not in [r["RoleName"] for r in iam.list_roles()["Roles"]]
+
+
+def _memorydb_stack(cluster: dict[str, Any]) -> str:
+    return template(
+        {
+            "Vpc": vpc("c1"),
+            "Subnet0": subnet("c1", "10.0.0.0/20", ZONES[0]),
+            "Subnet1": subnet("c1", "10.0.16.0/20", ZONES[1]),
+            "Group": {
+                "Type": "AWS::MemoryDB::ParameterGroup",
+                "Properties": {"ParameterGroupName": "pg-c1", "Family": "memorydb_redis7"},
+            },
+            "Subnets": {
+                "Type": "AWS::MemoryDB::SubnetGroup",
+                "Properties": {"SubnetGroupName": "sg-c1", "SubnetIds": [ref("Subnet0"), ref("Subnet1")]},
+            },
+            "Cluster": {
+                "Type": "AWS::MemoryDB::Cluster",
+                "Properties": {
+                    "ClusterName": "mdb-c1",
+                    "NodeType": "db.t4g.small",
+                    "ACLName": "open-access",
+                    "ParameterGroupName": ref("Group"),
+                    "SubnetGroupName": ref("Subnets"),
+                    **cluster,
+                },
+            },
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("cluster", "default", "outcome"),
+    [
+        ({"Engine": "redis", "EngineVersion": "7.1"}, "", "CREATE_COMPLETE"),
+        ({}, "", "CREATE_COMPLETE"),  # today's default engine fits the redis7 family
+        ({"Engine": "valkey", "EngineVersion": "7.2"}, "", "InvalidParameterCombinationException"),
+        ({"Engine": "redis", "EngineVersion": "6.2"}, "", "InvalidParameterCombinationException"),
+        ({}, "valkey 7.2", "InvalidParameterCombinationException"),  # AWS's default moved
+        ({"Engine": "redis", "EngineVersion": "7.1"}, "valkey 7.2", "CREATE_COMPLETE"),
+        ({"Engine": "redis", "EngineVersion": "9.0"}, "", "InvalidParameterValueException"),
+    ],
+)
+def test_memorydb_cluster_refuses_a_parameter_group_of_another_family(
+    client: Any, monkeypatch: pytest.MonkeyPatch, cluster: dict[str, Any], default: str, outcome: str
+) -> None:
+    from cloudplane.sandbox import cfn_types
+
+    cfn = client("cloudformation")
+    if default:
+        monkeypatch.setenv(cfn_types.ENV_MEMORYDB_DEFAULT_ENGINE, default)
+    cfn.create_stack(StackName="mdb", TemplateBody=_memorydb_stack(cluster))
+    status = stack(cfn, "mdb")["StackStatus"]
+    if outcome == "CREATE_COMPLETE":
+        assert status == outcome
+        (described,) = client("memorydb").describe_clusters(ClusterName="mdb-c1")["Clusters"]
+        assert described["EngineVersion"] == cluster.get("EngineVersion", "7.1")
+        assert described["ParameterGroupName"] == "pg-c1"
+    else:
+        assert status == "ROLLBACK_COMPLETE"
+        (failed,) = [e for e in events(cfn, "mdb") if e["ResourceStatus"] == "CREATE_FAILED"]
+        assert failed["LogicalResourceId"] == "Cluster" and outcome in failed["ResourceStatusReason"]
+    cfn.delete_stack(StackName="mdb")
     _nothing_left(client)

@@ -17,6 +17,11 @@ from cloudplane.naming import TAG_KEY
 
 MEMORYDB_NODE_TYPE = "db.t4g.small"
 MEMORYDB_PORT = 6379
+# Engine, version and parameter-group family go together: AWS refuses a parameter group of another family
+# (InvalidParameterCombination), and the engine and version it picks when they are left out change over time.
+MEMORYDB_ENGINE = "redis"
+MEMORYDB_ENGINE_VERSION = "7.1"
+MEMORYDB_PARAMETER_GROUP_FAMILY = "memorydb_redis7"
 ECR_READ_ONLY = "arn:${AWS::Partition}:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"
 CORS_EXPOSED_HEADERS = ["Accept-Ranges", "Content-Range", "Content-Length"]
 
@@ -317,7 +322,7 @@ def memorydb(labels: CloudLabels, resources: Resources, subnets: list[str]) -> N
         "Properties": _with_tags(
             {
                 "ParameterGroupName": labels.memorydb_name,
-                "Family": "memorydb_redis7",
+                "Family": MEMORYDB_PARAMETER_GROUP_FAMILY,
                 "Description": labels.describe("Head-node fault tolerance of cloud"),
                 "Parameters": {"maxmemory-policy": "allkeys-lru"},
             },
@@ -341,6 +346,8 @@ def memorydb(labels: CloudLabels, resources: Resources, subnets: list[str]) -> N
             {
                 "ClusterName": labels.memorydb_name,
                 "NodeType": MEMORYDB_NODE_TYPE,
+                "Engine": MEMORYDB_ENGINE,
+                "EngineVersion": MEMORYDB_ENGINE_VERSION,
                 "ACLName": "open-access",
                 "TLSEnabled": True,
                 "NumShards": 1,

@@ -256,13 +256,14 @@ def delete(name: str | None, cloud_id: str | None, yes: bool, delete_bucket: boo
 
     A delete that failed leaves the cloud `failed`; running the same command again continues it.
     """
-    from cloudplane.clouds.delete import delete_cloud, delete_question
+    from cloudplane.clouds.delete import delete_cloud, delete_question, outside_policies_of
     from cloudplane.console import Console, confirm
 
     console = Console()
     with open_client() as client:
         record = select_cloud(client, name, cloud_id)
-        confirm(delete_question(record, delete_bucket=delete_bucket), yes)
+        extra = [] if yes else outside_policies_of(record)  # looked up only when someone is asked
+        confirm(delete_question(record, delete_bucket=delete_bucket, outside_policies=extra), yes)
         try:
             delete_cloud(record, client=client, console=console, delete_bucket=delete_bucket)
         except KeyboardInterrupt:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,8 +60,15 @@ def _bare_bucket(value: str) -> str:
     return value.removeprefix("s3://").removeprefix("arn:aws:s3:::").rstrip("/")
 
 
-def delete_question(cloud: dict[str, Any], *, delete_bucket: bool) -> str:
-    """What `cloud delete` will remove, as the question asked before doing it."""
+def delete_question(
+    cloud: dict[str, Any],
+    *,
+    delete_bucket: bool,
+    outside_policies: Sequence[cleanup.OutsidePolicy] | None = (),
+) -> str:
+    """What `cloud delete` will remove, as the question asked before doing it.
+
+    `outside_policies`: policies added to the stack's roles outside it, which go first; None: not known."""
     if cloud["deployment"] != MANAGED:
         if delete_bucket:
             raise _customer_bucket_refusal(cloud)
@@ -74,11 +81,32 @@ def delete_question(cloud: dict[str, Any], *, delete_bucket: bool) -> str:
         data = f", and the bucket {bucket} with all its data (every object version)"
     else:
         data = f"; the bucket {bucket} and its data are kept"
+    extra = ""
+    if outside_policies is None:
+        extra = " Any policy added to the stack's roles outside it is removed first."
+    elif outside_policies:
+        listed = "; ".join(str(policy) for policy in outside_policies)
+        extra = f" Policies added to the stack's roles outside it are removed first: {listed}."
     return (
         f"Delete cloud {cloud['name']} ({cloud['id']}): the CloudFormation stack {stack_name_of(cloud)} in "
-        f"{cloud['region']} with every resource in it{data}. Clusters of this cloud become unreachable. "
+        f"{cloud['region']} with every resource in it{data}.{extra} Clusters of this cloud become unreachable. "
         "Continue?"
     )
+
+
+def outside_policies_of(cloud: dict[str, Any]) -> list[cleanup.OutsidePolicy] | None:
+    """For the question: policies on a managed cloud's stack roles that the delete removes first.
+
+    None when they could not be looked up: the delete itself looks again, and an AWS error there is
+    reported and marks the cloud failed, as any other."""
+    if cloud.get("deployment") != MANAGED:
+        return []
+    try:
+        aws = AwsClients(cloud["region"])
+        stack = find_stack(aws.client("cloudformation"), stack_of(cloud))
+        return cleanup.policies_added_outside(aws, stack) if stack is not None else []
+    except Exception:
+        return None
 
 
 def _customer_bucket_refusal(cloud: dict[str, Any]) -> InputError:
@@ -126,6 +154,9 @@ def _delete_stack_and_bucket(
     else:
         if stack["StackStatus"] == "DELETE_FAILED":
             console.info(f"Deleting the stack {stack['StackId']} again after an earlier attempt failed.")
+        # CloudFormation removes only the policies its template gives a role; with any other one left the
+        # role's deletion fails (DeleteConflict) and with it the stack's.
+        cleanup.remove_outside_policies(aws, console, cleanup.policies_added_outside(aws, stack))
         cleanup.delete_stack(aws, console, stack["StackId"])
         console.info(f"Deleted stack {stack['StackId']}.")
 

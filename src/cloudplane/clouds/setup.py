@@ -108,9 +108,18 @@ def _follow(console: Console, watcher: StackWatcher, verb: str, timeout: float) 
 
 
 def _create_or_attach_stack(
-    aws: AwsClients, console: Console, cloud: dict[str, Any], template: dict[str, Any], params: list[Any]
+    aws: AwsClients,
+    console: Console,
+    cloud: dict[str, Any],
+    template: dict[str, Any],
+    params: list[Any],
+    *,
+    earlier_attempt: bool = False,
 ) -> str:
-    """The stack id of this cloud's stack, creating it unless a usable one already exists."""
+    """The stack id of this cloud's stack, creating it unless a usable one already exists.
+
+    `earlier_attempt`: an earlier run of this setup got as far as the stack, which may have come and gone.
+    """
     cfn = aws.client("cloudformation")
     name = naming.stack_name(cloud["id"])
     existing = find_stack(cfn, name)
@@ -121,10 +130,14 @@ def _create_or_attach_stack(
     ):
         console.info(f"Removing the failed stack {existing['StackId']} of an earlier attempt ...")
         cleanup.delete_stack(aws, console, existing["StackId"], timeout=CREATE_TIMEOUT)
-        existing = None
+        existing, earlier_attempt = None, True
     if existing is not None:
         console.info(f"Continuing with stack {existing['StackId']} ({existing['StackStatus']}).")
         return existing["StackId"]
+    if earlier_attempt:
+        # A stack that rolled back while no setup watched it (an interrupted run) kept its bucket, whose
+        # fixed name would fail this stack's bucket with "already exists".
+        cleanup.remove_kept_bucket(aws, console, cloud, naming.bucket_name(cloud["id"]))
     try:
         response = cfn.create_stack(
             StackName=name,
@@ -225,7 +238,9 @@ def _build(
     if cloud["state"] != "creating":
         cloud = client.update_cloud(cloud["id"], state="creating", failure_reason="")
 
-    stored_zones = (cloud.get("options") or {}).get("availability_zones") or zones
+    # Zones are stored just before the stack is made: with them on the record, an earlier run got that far.
+    earlier_zones = (cloud.get("options") or {}).get("availability_zones")
+    stored_zones = earlier_zones or zones
     template_options = ManagedCloudOptions(
         cloud_id=cloud["id"],
         external_id=cloud["external_id"],
@@ -238,7 +253,9 @@ def _build(
     template = managed_cloud_template(template_options)
     client.update_cloud(cloud["id"], options={"availability_zones": list(stored_zones)})
 
-    stack_id = _create_or_attach_stack(aws, console, cloud, template, stack_parameters(template_options))
+    stack_id = _create_or_attach_stack(
+        aws, console, cloud, template, stack_parameters(template_options), earlier_attempt=bool(earlier_zones)
+    )
     client.update_cloud(cloud["id"], resources={"cloudformation_stack_id": stack_id})
     console.info(f"Track the stack in the AWS console: {console_url(request.region, stack_id)}")
 

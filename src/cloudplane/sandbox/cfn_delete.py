@@ -5,6 +5,10 @@ deletes a VPC that still has an attached gateway or an endpoint, and "deletes" a
 nothing. Here every delete either removes the resource or raises while something still depends on it (see
 ec2_rules for the EC2 checks), so the retry-in-passes delete loop (cfn_lifecycle) converges in any order, as
 CloudFormation does.
+
+A role loses only the policies its template declared (moto removed every policy): one that also has an inline
+policy put, or a managed policy attached, outside the stack fails with DeleteConflict and the stack ends in
+DELETE_FAILED, as on AWS.
 """
 
 from __future__ import annotations
@@ -129,11 +133,23 @@ def _delete_bucket(bucket: Any, account_id: str, region: str) -> None:
 
 @deleter("AWS::IAM::Role")
 def _delete_role(role: Any, account_id: str, region: str) -> None:
+    """Remove the policies the stack declared, then the role: DeleteConflict while others remain, as on AWS."""
     iam = iam_backends[account_id][get_partition(region)]
+    declared = getattr(role, "cf_properties", None)
+    if declared is None:
+        # A role whose own create failed half-way is being undone: everything on it came from the stack.
+        inline, managed = set(role.policies), set(role.managed_policies)
+    else:
+        inline = {str(p.get("PolicyName")) for p in declared.get("Policies") or [] if isinstance(p, dict)}
+        managed = {str(arn) for arn in declared.get("ManagedPolicyArns") or []}
     for policy_arn in list(role.managed_policies):
-        iam.detach_role_policy(policy_arn, role.name)
+        if policy_arn in managed:
+            iam.detach_role_policy(policy_arn, role.name)
     for policy_name in list(role.policies):
-        iam.delete_role_policy(role.name, policy_name)
+        if policy_name in inline:
+            iam.delete_role_policy(role.name, policy_name)
+    # moto's delete_role refuses with AWS's DeleteConflict messages while the role is in an instance profile
+    # or still has a managed ("must detach all policies first") or inline ("must delete policies first") policy.
     iam.delete_role(role.name)
 
 

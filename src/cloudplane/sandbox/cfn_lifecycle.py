@@ -6,6 +6,10 @@
 - a resource failing during create_stack rolls the stack back (ROLLBACK_IN_PROGRESS -> ROLLBACK_COMPLETE,
   resources deleted newest first, DeletionPolicy Retain kept) and create_stack still returns the StackId;
   OnFailure=DO_NOTHING / DisableRollback leave CREATE_FAILED, OnFailure=DELETE ends in DELETE_COMPLETE;
+- a bucket whose name is taken (kept by an earlier stack, say) fails with CloudFormation's "<name> already
+  exists" reason rather than S3's BucketAlreadyExists message;
+- each created or updated resource carries its resolved properties (`cf_properties`), so that a delete removes
+  what the stack declared and nothing else (cfn_delete's role delete);
 - template errors (undefined references, unresolvable outputs) are refused by create_stack itself;
 - delete_stack that cannot delete a resource leaves the stack in DELETE_FAILED instead of losing its record;
 - Outputs, exports and stack resources never trigger moto's lazy (re-)creation of resources, so describing
@@ -112,6 +116,15 @@ def failure_reason(exc: BaseException) -> str:
     return f'Resource handler returned message: "{error_message(exc)}" (ErrorCode: {error_code(exc)})'
 
 
+def _create_failure_reason(resource_type: str, physical_name: str, exc: BaseException) -> str:
+    # CloudFormation's bucket handler says "<name> already exists" whoever owns the bucket.
+    taken = error_code(exc) in ("BucketAlreadyExists", "BucketAlreadyOwnedByYou")
+    if resource_type == "AWS::S3::Bucket" and taken:
+        message = f"{physical_name} already exists"
+        return f'Resource handler returned message: "{message}" (HandlerErrorCode: AlreadyExists)'
+    return failure_reason(exc)
+
+
 def _physical_id(resource: Any) -> str:
     value = getattr(resource, "physical_resource_id", "")
     return value if isinstance(value, str) else str(value)
@@ -168,6 +181,8 @@ def parse_and_create_resource(
         )  # fmt: skip
         resource.cf_resource_type = resource_type
         resource.logical_resource_id = logical_id
+        # What the stack declared (resolved): a delete removes only that, as CloudFormation does.
+        resource.cf_properties = props
         try:
             _run_post_create(resource_type, resource, props, account_id, region_name)
         except Exception:
@@ -178,7 +193,8 @@ def parse_and_create_resource(
                 logger.exception("sandbox: could not undo %s after a failed create", logical_id)
             raise
     except Exception as exc:
-        _emit(resources_map, logical_id, resource_type, "CREATE_FAILED", reason=failure_reason(exc))
+        reason = _create_failure_reason(resource_type, str(physical_name), exc)
+        _emit(resources_map, logical_id, resource_type, "CREATE_FAILED", reason=reason)
         raise ResourceFailure(logical_id) from exc
     _emit(resources_map, logical_id, resource_type, "CREATE_COMPLETE", physical_id=_physical_id(resource))
     _created(resources_map).append(logical_id)
@@ -200,19 +216,20 @@ def _update_resource(
     except Exception as exc:
         _emit(resources_map, logical_id, resource_type, "UPDATE_FAILED", physical_id, failure_reason(exc))
         raise
-    if updated is None and previous is not None:
-        # moto answers None for types it cannot update, which would drop the resource from the stack (and
-        # leak it on delete): keep the existing one and apply what our hooks know how to change in place.
-        updated = previous
-        try:
-            parsed = parsing.parse_resource_and_generate_name(logical_id, resource_json, resources_map)
+    try:
+        parsed = parsing.parse_resource_and_generate_name(logical_id, resource_json, resources_map)
+        props = (parsed[1].get("Properties") or {}) if parsed is not None else {}
+        if updated is None and previous is not None:
+            # moto answers None for types it cannot update, which would drop the resource from the stack (and
+            # leak it on delete): keep the existing one and apply what our hooks know how to change in place.
+            updated = previous
             if parsed is not None:
-                _run_post_create(
-                    resource_type, updated, parsed[1].get("Properties") or {}, account_id, region_name
-                )
-        except Exception as exc:
-            _emit(resources_map, logical_id, resource_type, "UPDATE_FAILED", physical_id, failure_reason(exc))
-            raise
+                _run_post_create(resource_type, updated, props, account_id, region_name)
+    except Exception as exc:
+        _emit(resources_map, logical_id, resource_type, "UPDATE_FAILED", physical_id, failure_reason(exc))
+        raise
+    if updated is not None and parsed is not None:
+        updated.cf_properties = props
     _emit(resources_map, logical_id, resource_type, "UPDATE_COMPLETE", _physical_id(updated))
     return updated
 

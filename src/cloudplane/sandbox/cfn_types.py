@@ -1,7 +1,9 @@
 """CloudFormation resource types moto lacks or implements as a no-op.
 
 New: AWS::EC2::SecurityGroupEgress, AWS::S3::BucketPolicy, AWS::MemoryDB::{ParameterGroup,SubnetGroup,Cluster}
-(a SubnetGroup with a subnet in a zone MemoryDB does not support fails with InvalidParameterValueException).
+(a SubnetGroup with a subnet in a zone MemoryDB does not support fails with InvalidParameterValueException; a
+Cluster whose parameter group's family does not match its Engine / EngineVersion, given or defaulted, fails with
+InvalidParameterCombinationException).
 Replaced (a later CloudFormationModel subclass wins moto's type lookup): AWS::EC2::SecurityGroupIngress (now with
 a physical id and a delete) and AWS::EC2::SubnetRouteTableAssociation (moto records it but never associates).
 AWS::EC2::Subnet takes its zone from AvailabilityZoneId too (moto reads only AvailabilityZone).
@@ -13,6 +15,7 @@ live in a dotted module (moto's instance tracker keys models by the second modul
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from moto.cloudformation import parsing
@@ -311,6 +314,54 @@ class CfnMemoryDBSubnetGroup(_SandboxModel, CloudFormationModel):
         _memorydb(account_id, region_name).delete_subnet_group(self.physical_resource_id)
 
 
+ENV_MEMORYDB_DEFAULT_ENGINE = "CLOUDPLANE_SANDBOX_MEMORYDB_DEFAULT_ENGINE"
+# What a cluster runs when the template leaves Engine / EngineVersion out. AWS moves these defaults over
+# time; "<engine> <version>" in the environment variable above stands for such a move (read per create).
+DEFAULT_ENGINE = ("redis", "7.1")
+DEFAULT_VERSIONS = {"redis": "7.1", "valkey": "7.2"}
+# The parameter-group family of each engine and major version.
+ENGINE_FAMILIES = {
+    ("redis", "6"): "memorydb_redis6",
+    ("redis", "7"): "memorydb_redis7",
+    ("valkey", "7"): "memorydb_valkey7",
+}
+
+
+def _default_engine() -> tuple[str, str]:
+    words = os.environ.get(ENV_MEMORYDB_DEFAULT_ENGINE, "").split()
+    return (words[0].lower(), words[1]) if len(words) == 2 else DEFAULT_ENGINE
+
+
+def cluster_engine(props: dict[str, Any]) -> tuple[str, str, str]:
+    """(engine, version, parameter-group family) of a cluster; InvalidParameterValue for an unknown one."""
+    default_engine, default_version = _default_engine()
+    engine = str(props.get("Engine") or default_engine).lower()
+    if props.get("EngineVersion"):
+        version = str(props["EngineVersion"])
+    else:
+        version = default_version if engine == default_engine else DEFAULT_VERSIONS.get(engine, "")
+    family = ENGINE_FAMILIES.get((engine, version.split(".", 1)[0]))
+    if family is None:
+        raise SandboxServiceError(
+            "InvalidParameterValueException", f"Invalid engine or engine version: {engine} {version}".strip()
+        )
+    return engine, version, family
+
+
+def _check_parameter_group_family(
+    backend: Any, group_name: Any, engine: str, version: str, family: str
+) -> None:
+    if not group_name:
+        return
+    group = memorydb_api.get_parameter_group(backend, str(group_name))
+    if group.family != family:
+        raise SandboxServiceError(
+            "InvalidParameterCombinationException",
+            f"Parameter group {group.name} has family {group.family}, which cannot be used with engine "
+            f"{engine} {version} (family {family}).",
+        )
+
+
 class CfnMemoryDBCluster(_SandboxModel, CloudFormationModel):
     TYPE = "AWS::MemoryDB::Cluster"
     NAME_PROPERTY = "ClusterName"
@@ -336,10 +387,14 @@ class CfnMemoryDBCluster(_SandboxModel, CloudFormationModel):
     ) -> Any:  # type: ignore[override]
         p = cloudformation_json["Properties"]
         tls = p.get("TLSEnabled")
-        cluster = _memorydb(account_id, region_name).create_cluster(
+        backend = _memorydb(account_id, region_name)
+        engine, version, family = cluster_engine(p)
+        _check_parameter_group_family(backend, p.get("ParameterGroupName"), engine, version, family)
+        cluster = backend.create_cluster(
             cluster_name=resource_name,
             node_type=p.get("NodeType"),
-            parameter_group_name=p.get("ParameterGroupName"),
+            # Without one, AWS gives the cluster its engine's default group (moto: always redis7's).
+            parameter_group_name=p.get("ParameterGroupName") or f"default.{family.replace('_', '-')}",
             description=p.get("Description"),
             subnet_group_name=p.get("SubnetGroupName"),
             security_group_ids=list(p.get("SecurityGroupIds", [])),
@@ -354,7 +409,7 @@ class CfnMemoryDBCluster(_SandboxModel, CloudFormationModel):
             tags=p.get("Tags") or [],
             snapshot_window=p.get("SnapshotWindow"),
             acl_name=p.get("ACLName"),
-            engine_version=p.get("EngineVersion"),
+            engine_version=version,
             auto_minor_version_upgrade=None
             if p.get("AutoMinorVersionUpgrade") is None
             else as_bool(p["AutoMinorVersionUpgrade"]),
@@ -362,6 +417,9 @@ class CfnMemoryDBCluster(_SandboxModel, CloudFormationModel):
             num_shards=_int(p.get("NumShards")),
             num_replicas_per_shard=_int(p.get("NumReplicasPerShard")),
         )
+        # moto knows only redis 6.2 / 7.0 / 7.1 and has no Engine field: keep what the cluster runs.
+        cluster.engine = engine
+        cluster.engine_version = version
         return cls(cluster.cluster_name, account_id, region_name, cluster)
 
     def delete(self, account_id: str, region_name: str) -> None:
