@@ -31,8 +31,10 @@ from cloudplane.clouds import cleanup
 from cloudplane.clouds.claims import CloudClaim
 from cloudplane.clouds.identity import caller_identity
 from cloudplane.clouds.outputs import resources_from_outputs
+from cloudplane.clouds.principal import trusted_principal
 from cloudplane.console import Console
 from cloudplane.errors import Conflict, InputError, NotFound, OperationFailed
+from cloudplane.verify.checks.iam import TRUST_JUST_CHANGED
 from cloudplane.verify.report import Report
 
 CREATE_TIMEOUT = 30 * 60.0
@@ -197,7 +199,7 @@ def setup_managed_cloud(
         else None
     )
 
-    principal = f"arn:aws:iam::{identity['Account']}:root"
+    principal = trusted_principal(client, lambda: identity["Account"])
     with CloudClaim(client, "setup") as claim:
         if cloud is None:
             options = {
@@ -219,7 +221,8 @@ def setup_managed_cloud(
         if cloud["state"] != "active":
             cloud = _build(request, client, console, aws, cloud, zones, memorydb_zones, principal)
         console.info("Verifying the new cloud ...")
-        report = verify(cloud)
+        # The roles were made moments ago: AssumeRole may be refused for a few seconds while IAM settles.
+        report = verify({**cloud, "options": {**(cloud.get("options") or {}), TRUST_JUST_CHANGED: True}})
         client.store_verification(cloud["id"], report.to_dict())
     return client.get_cloud(cloud["id"]), report
 
