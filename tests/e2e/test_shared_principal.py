@@ -70,4 +70,11 @@ def test_setup_makes_a_role_that_trusts_the_servers_principal(
     assert cloud["options"]["controlplane_principal"] == SERVER_PRINCIPAL
     (statement,) = trust_of(aws, cloud["resources"]["controlplane_role_arn"])["Statement"]
     assert statement["Principal"] == {"AWS": SERVER_PRINCIPAL}
+    # The other commands work against the server unchanged.
+    assert cloudplane("cloud", "verify", "--name", "shared").exit_code == 0
+    listed = cloudplane("cloud", "list", "--output", "json").json()["clouds"]
+    assert [c["id"] for c in listed] == [cloud["id"]]
+    assert cloudplane("cloud", "get", "--id", cloud["id"], "--output", "json").json()["name"] == "shared"
+    assert cloudplane("cloud", "set-default", "shared").exit_code == 0
     assert cloudplane("cloud", "delete", "--name", "shared", "--yes").exit_code == 0
+    assert cloudplane("cloud", "list", "--output", "json").json() == {"clouds": []}
