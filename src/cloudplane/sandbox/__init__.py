@@ -13,13 +13,17 @@ What the extensions change (each module's docstring has the details):
   ingress/egress, Bucket CORS / public access block / versioning, Role inline policies (as JSON) and
   ManagedPolicyArns take effect.
 - cfn_types: AWS::EC2::SecurityGroupEgress, AWS::S3::BucketPolicy, AWS::MemoryDB::{ParameterGroup,
-  SubnetGroup,Cluster}; real SubnetRouteTableAssociation and SecurityGroupIngress (physical ids, delete).
+  SubnetGroup,Cluster}; real SubnetRouteTableAssociation and SecurityGroupIngress (physical ids, delete);
+  a MemoryDB subnet group refuses subnets in zones MemoryDB does not run in, and a cluster refuses a
+  parameter group whose family does not match its engine and version
+  (`CLOUDPLANE_SANDBOX_MEMORYDB_DEFAULT_ENGINE` moves the default engine, as AWS may).
 - cfn_updates: a stack update changes a SecurityGroup's tags in place (no replacement), a Role's trust,
   inline and managed policies and tags, and EFS / MemoryDB tags, as AWS does.
 - cfn_getatt: the GetAtt attributes moto lacks (Subnet AvailabilityZone, EFS FileSystemId / Arn, MountTarget
   IpAddress, SecurityGroup VpcId, IGW / RouteTable / VPCEndpoint ids, ...).
 - cfn_delete: delete_stack removes gateways, attachments, route tables, routes and endpoints; a non-empty
-  bucket fails with BucketNotEmpty.
+  bucket fails with BucketNotEmpty; a role keeps the policies its template did not declare, so its delete
+  fails with DeleteConflict while one was added outside the stack.
 - ec2_rules: deleting a VPC with an attached gateway, a live endpoint or extra security groups fails with
   DependencyViolation, as does deleting a subnet that still has network interfaces.
 - cfn_lifecycle: per-resource stack events and statuses, rollback of a failed create (ROLLBACK_COMPLETE),
@@ -29,7 +33,11 @@ What the extensions change (each module's docstring has the details):
 - iam_startup: AWS-managed policies are loaded without costing about a second after every reset.
 - nat_gateways: a NAT gateway's interface is in its subnet; DeleteNatGateway frees its interface and address;
   stacks delete NatGateway and release EIP resources; a Route's target follows stack updates.
-- quotas: Service Quotas answer configurable values (vpc and ec2 codes); VPC / IGW limits are enforced.
+- quotas: GetServiceQuota answers applied values only (NoSuchResourceException otherwise, as for a quota never
+  raised), GetAWSDefaultServiceQuota every vCPU, Elastic IP, VPC, gateway and NAT code, increase requests are
+  approved at once; VPC, internet gateway, Elastic IP and NAT-gateway-per-zone limits are enforced.
+- request_faults: a share of AWS API requests answered with the service's own throttling error or a 5xx,
+  reproducibly with a seed, before the request has any effect.
 - region_opt_in: opt-in regions can be disabled; DescribeRegions reports their status as AWS does, and requests
   signed for a disabled region are refused (EC2 AuthFailure, STS and others InvalidClientTokenId).
 - iam_consistency: a switchable delay after which IAM writes become visible to GetRole / GetRolePolicy /
@@ -46,6 +54,8 @@ Test hooks for failure paths:
 - `POST /moto-api/cloudplane/regions` with `{"disabled": ["ap-east-1"]}` disables opt-in regions until the next
   reset; `CLOUDPLANE_SANDBOX_DISABLED_REGIONS` (comma-separated) sets the start-up value.
 - `POST /moto-api/cloudplane/iam-consistency` with `{"delay_ms": 1500}` delays IAM read-after-write until reset.
+- `POST /moto-api/cloudplane/faults` with `{"throttle_rate": 0.2, "error_rate": 0.05, "seed": 7}` injects
+  request faults (also `cloudplane sandbox start --throttle-rate --error-rate --seed`) until reset.
 """
 
 from __future__ import annotations
