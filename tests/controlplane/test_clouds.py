@@ -60,11 +60,11 @@ def test_create_with_given_external_id_and_resources(client: ControlPlaneClient)
         deployment="customer_defined",
         networking="private",
         external_id="org-1234:abc",
-        resources={"vpc_id": "vpc-1", "subnet_ids": ["subnet-1", "subnet-2"]},
+        resources={"vpc_id": "vpc-0a1b2c3d", "subnet_ids": ["subnet-0a1b2c3d", "subnet-0a1b2c3e"]},
     )
     assert cloud["external_id"] == "org-1234:abc"
-    assert cloud["resources"]["vpc_id"] == "vpc-1"
-    assert cloud["resources"]["subnet_ids"] == ["subnet-1", "subnet-2"]
+    assert cloud["resources"]["vpc_id"] == "vpc-0a1b2c3d"
+    assert cloud["resources"]["subnet_ids"] == ["subnet-0a1b2c3d", "subnet-0a1b2c3e"]
     assert cloud["resources"]["efs_id"] is None
     assert (cloud["deployment"], cloud["networking"]) == ("customer_defined", "private")
 
@@ -127,17 +127,17 @@ def test_bad_input_is_a_one_line_input_error(client: ControlPlaneClient, kwargs:
 
 def test_patch_merges_resources_and_options(client: ControlPlaneClient) -> None:
     cloud = make(client, "merge", options={"shared_storage": "efs", "stack_name": "s"})
-    client.update_cloud(cloud["id"], resources={"vpc_id": "vpc-1", "subnet_ids": ["subnet-a"]})
+    client.update_cloud(cloud["id"], resources={"vpc_id": "vpc-0a1b2c3d", "subnet_ids": ["subnet-0a1b2c3d"]})
     updated = client.update_cloud(
         cloud["id"],
         state="active",
-        resources={"s3_bucket_id": "bucket-1", "subnet_ids": ["subnet-a", "subnet-b"]},
+        resources={"s3_bucket_id": "bucket-1", "subnet_ids": ["subnet-0a1b2c3d", "subnet-0a1b2c3e"]},
         options={"head_node_fault_tolerance": True, "stack_name": None},
     )
 
     assert updated["state"] == "active"
-    assert updated["resources"]["vpc_id"] == "vpc-1"
-    assert updated["resources"]["subnet_ids"] == ["subnet-a", "subnet-b"]
+    assert updated["resources"]["vpc_id"] == "vpc-0a1b2c3d"
+    assert updated["resources"]["subnet_ids"] == ["subnet-0a1b2c3d", "subnet-0a1b2c3e"]
     assert updated["resources"]["s3_bucket_id"] == "bucket-1"
     assert list(updated["resources"]) == list(RESOURCE_KEYS)
     assert updated["options"] == {"shared_storage": "efs", "head_node_fault_tolerance": True}
@@ -148,7 +148,7 @@ def test_patch_merges_resources_and_options(client: ControlPlaneClient) -> None:
 def test_unknown_resource_key_is_rejected(client: ControlPlaneClient) -> None:
     cloud = make(client, "strict")
     with pytest.raises(InputError, match=r"^unknown resource key 'vpc': expected one of vpc_id, "):
-        client.update_cloud(cloud["id"], resources={"vpc": "vpc-1"})
+        client.update_cloud(cloud["id"], resources={"vpc": "vpc-0a1b2c3d"})
     with pytest.raises(InputError, match=r"^unknown resource key 'nat_id'"):
         make(client, "strict2", resources={"nat_id": "nat-1"})
     with pytest.raises(InputError, match="subnet_ids"):
@@ -203,7 +203,7 @@ def test_verification_report_is_stored(client: ControlPlaneClient) -> None:
     cloud = make(client, "checked")
     report = {
         "verdict": "failed",
-        "findings": [{"id": "vpc.dns_hostnames", "severity": "error", "message": "off", "resource": "vpc-1"}],
+        "findings": [{"id": "vpc.dns_hostnames", "severity": "error", "message": "off", "resource": "vpc-0a1b2c3d"}],
         "counts": {"passed": 11, "failed": 1},
     }
     stored = client.store_verification(cloud["id"], report)
@@ -216,3 +216,28 @@ def test_verification_report_is_stored(client: ControlPlaneClient) -> None:
     assert newer["last_verified_at"] >= stored["last_verified_at"]
     with pytest.raises(NotFound):
         client.store_verification("cld_00000000000000000000", report)
+
+
+@pytest.mark.parametrize(
+    ("resources", "named"),
+    [
+        ({"vpc_id": "vpc-xyz"}, "resources.vpc_id: 'vpc-xyz' is not a vpc id"),
+        ({"subnet_ids": ["subnet-0a1b2c3d", "sg-0a1b2c3d"]}, "'sg-0a1b2c3d' is not a subnet id"),
+        ({"controlplane_role_arn": "arn:aws:iam::123:user/x"}, "is not an IAM role ARN"),
+        ({"s3_bucket_id": "Bad_Bucket"}, "is not an S3 bucket name"),
+        ({"efs_mount_target_ips": ["10.0.0.300"]}, "is not an IPv4 address"),
+        ({"cloudformation_stack_id": "my-stack"}, "is not a CloudFormation stack id"),
+    ],
+)
+def test_resources_of_the_wrong_shape_are_refused(client: ControlPlaneClient, resources: dict, named: str) -> None:
+    """The API checks ids itself, as the CLI does: the CLI is not its only client."""
+    with pytest.raises(InputError, match=re.escape(named)):
+        make(client, "shapes", resources=resources)
+    cloud = make(client, "shapes")
+    with pytest.raises(InputError, match=re.escape(named)):
+        client.update_cloud(cloud["id"], resources=resources)
+    assert client.get_cloud(cloud["id"])["resources"] == make_empty_resources()
+
+
+def make_empty_resources() -> dict:
+    return dict.fromkeys(RESOURCE_KEYS)

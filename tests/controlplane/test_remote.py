@@ -22,8 +22,8 @@ def test_client_from_env_talks_to_a_server(
         assert client.mode == "remote"
         cloud = client.create_cloud("remote-one", "aws", "us-east-1", "managed", "private")
         assert client.find_cloud(name="remote-one") == cloud
-        updated = client.update_cloud(cloud["id"], state="active", resources={"vpc_id": "vpc-9"})
-        assert updated["resources"]["vpc_id"] == "vpc-9"
+        updated = client.update_cloud(cloud["id"], state="active", resources={"vpc_id": "vpc-0a1b2c3d"})
+        assert updated["resources"]["vpc_id"] == "vpc-0a1b2c3d"
         assert client.set_default(cloud["id"])["is_default"] is True
         assert client.store_verification(cloud["id"], {"verdict": "passed"})["last_verification"]
         with pytest.raises(Conflict):

@@ -6,8 +6,9 @@ errors, and returns JSON-ready data: the same dicts the HTTP API sends. No web f
 
 from __future__ import annotations
 
+import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from numbers import Real
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from cloudplane import __version__
+from cloudplane.clouds import byo_input as shapes
 from cloudplane.controlplane.auth import LOCAL_OPERATOR, Caller, validate_org, validate_token_name
 from cloudplane.controlplane.models import Cloud, Token
 from cloudplane.controlplane.store import UNSET, Claim, CloudStore
@@ -91,7 +93,7 @@ class ControlPlaneService:
             networking=networking,
             options=_object("options", options),
             external_id=external_id,
-            resources=_object("resources", resources),
+            resources=_shaped(resources),
             claim=_claim(claim) if claim is not None else None,
         )
         return cloud_record(cloud)
@@ -123,7 +125,7 @@ class ControlPlaneService:
             self._org,
             _text("cloud id", cloud_id),
             state=state,
-            resources=_object("resources", resources),
+            resources=_shaped(resources),
             options=_object("options", options),
             failure_reason=failure_reason,
         )
@@ -265,6 +267,12 @@ def _object(field: str, value: Any) -> Mapping[str, Any] | None:
     return value
 
 
+def _shaped(resources: Any) -> Mapping[str, Any] | None:
+    checked = _object("resources", resources)
+    _check_resource_shapes(checked)
+    return checked
+
+
 def _claim(body: Mapping[str, Any]) -> Claim:
     if not isinstance(body, Mapping):
         raise InputError("claim must be a JSON object")
@@ -272,3 +280,39 @@ def _claim(body: Mapping[str, Any]) -> Claim:
     if isinstance(seconds, bool) or not isinstance(seconds, Real):
         raise InputError("claim seconds must be a number")
     return Claim(_text("operation", body.get("operation")), _text("owner", body.get("owner")), float(seconds))
+
+
+_STACK_ARN = re.compile(r"arn:aws:cloudformation:[a-z0-9-]+:[0-9]{12}:stack/[a-zA-Z][-a-zA-Z0-9]{0,127}/[-0-9a-f]+")
+# resource key -> the shape check of one value (the same checks `cloud register` makes)
+_SHAPE_CHECKS: dict[str, Callable[[str, str, shapes.Mistakes], Any]] = {
+    "vpc_id": lambda flag, value, m: shapes.check_id("vpc", flag, value, m),
+    "subnet_ids": lambda flag, value, m: shapes.check_id("subnet", flag, value, m),
+    "security_group_ids": lambda flag, value, m: shapes.check_id("security group", flag, value, m),
+    "efs_id": lambda flag, value, m: shapes.check_id("EFS", flag, value, m),
+    "efs_mount_target_ips": shapes.check_ipv4,
+    "controlplane_role_arn": shapes.check_role_arn,
+    "instance_role_arn": shapes.check_role_arn,
+    "s3_bucket_id": shapes.normalise_bucket,
+    "memorydb_cluster_id": shapes.check_memorydb_name,
+}
+
+
+def _check_resource_shapes(resources: Mapping[str, Any] | None) -> None:
+    """Every id and ARN of the right shape, as the CLI checks them: the API has other clients too. Values of
+    the wrong type are left to the store, which names them."""
+    if not resources:
+        return
+    mistakes = shapes.Mistakes()
+    for key, value in resources.items():
+        flag = f"resources.{key}"
+        if key == "cloudformation_stack_id" and isinstance(value, str):
+            if not _STACK_ARN.fullmatch(value):
+                mistakes.add(f"{flag}: {value!r} is not a CloudFormation stack id (arn:aws:cloudformation:...)")
+            continue
+        check = _SHAPE_CHECKS.get(key)
+        values = value if isinstance(value, list) else [value]
+        if check is None or not all(isinstance(item, str) for item in values):
+            continue
+        for item in values:
+            check(flag, item, mistakes)
+    mistakes.raise_if_any()
