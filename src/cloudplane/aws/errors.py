@@ -192,8 +192,16 @@ class AwsError(CloudplaneError):
                 "AWS_ENDPOINT_URL, then run the same command again."
             )
         if self.fault is Fault.CREDENTIALS:
+            from cloudplane.aws.regions import ENABLED_BY_DEFAULT
+
+            opt_in = (
+                f" (or {self.region} is an opt-in region no longer enabled for the account: see Account > "
+                "AWS Regions in the AWS console)"
+                if self.region and self.region not in ENABLED_BY_DEFAULT and self.operation != "GetCallerIdentity"
+                else ""
+            )
             return (
-                "Your AWS credentials are missing, wrong or expired: configure them as for the AWS CLI "
+                f"Your AWS credentials are missing, wrong or expired{opt_in}: configure them as for the AWS CLI "
                 "(environment, `aws configure`, a profile or SSO) and try again."
             )
         if self.fault is Fault.NOT_FOUND:
