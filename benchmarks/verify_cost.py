@@ -6,6 +6,7 @@ batching, concurrency), not AWS latency. Each verification runs ROUNDS times on 
 
 from __future__ import annotations
 
+import logging
 import os
 import statistics
 import tempfile
@@ -34,6 +35,8 @@ def _environment(url: str, home: str) -> None:
 
 def main() -> None:
     from cloudplane.sandbox.server import start_threaded
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per sandbox request is noise
 
     server = start_threaded()
     with tempfile.TemporaryDirectory() as home:
