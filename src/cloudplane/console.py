@@ -58,6 +58,12 @@ class Console:
         """The command's result: always printed, on stdout."""
         click.echo(text)
 
+    def table(self, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        """Rows under their column names, each column as wide as its widest value; on stdout."""
+        widths = [max(len(str(v)) for v in col) for col in zip(columns, *rows, strict=True)]
+        for row in (columns, *rows):
+            self.result("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
     def json(self, data: Any) -> None:
         click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
 

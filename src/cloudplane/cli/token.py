@@ -94,9 +94,7 @@ def list_tokens(org: str | None, output: str) -> int:
         )
         for t in tokens
     ]
-    widths = [max(len(str(v)) for v in col) for col in zip(columns, *rows, strict=True)]
-    for row in (columns, *rows):
-        console.result("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    console.table(columns, rows)
     return 0
 
 
