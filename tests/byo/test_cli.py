@@ -117,7 +117,7 @@ def test_flags_shape_the_template(aws_env: SandboxServer) -> None:
 
 
 def test_a_cloud_id_brings_the_registered_clouds_shape_and_external_id(aws_env: SandboxServer) -> None:
-    cloud_id = registered(efs_id="fs-1", memorydb_cluster_id="cloudplane-x")
+    cloud_id = registered(efs_id="fs-0a1b2c3d", memorydb_cluster_id="cloudplane-x")
     body = template("--cloud-id", cloud_id)
     assert subnet_zones(body) == ["euw1-az2", "euw1-az3"]  # where its subnets are, in their order
     assert memorydb_subnets(body) == ["Subnet0", "Subnet1"]
@@ -158,7 +158,7 @@ def test_bad_input_is_one_line_and_exit_2(
         ({"deployment": "managed", "networking": "public"}, (), "is a managed cloud"),
         ({"networking": "public"}, ("--private-network",), "uses public networking"),
         ({"networking": "public"}, ("--nat-gateways", "single"), "no NAT gateways"),
-        ({"efs_id": "fs-1"}, ("--no-efs",), "which --no-efs would delete"),
+        ({"efs_id": "fs-0a1b2c3d"}, ("--no-efs",), "which --no-efs would delete"),
         ({}, ("--enable-head-node-fault-tolerance",), "has no MemoryDB cluster"),
         ({}, ("--name", "other"), "is named 'registered'"),
         ({}, ("--region", "us-west-2"), "is in eu-west-1"),
