@@ -427,3 +427,40 @@ def test_memorydb_cluster_refuses_a_parameter_group_of_another_family(
         assert failed["LogicalResourceId"] == "Cluster" and outcome in failed["ResourceStatusReason"]
     cfn.delete_stack(StackName="mdb")
     _nothing_left(client)
+
+
+def test_an_update_leaves_policies_added_outside_the_stack(client: Any) -> None:
+    """CloudFormation removes only what the previous template declared; a customer's own policies stay."""
+    cfn, iam = client("cloudformation"), client("iam")
+    allow_all = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+
+    def role(policies: list[str], managed: list[str]) -> dict[str, Any]:
+        return {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "RoleName": "drifted",
+                "AssumeRolePolicyDocument": trust,
+                "Policies": [{"PolicyName": name, "PolicyDocument": allow_all} for name in policies],
+                "ManagedPolicyArns": managed,
+            },
+        }
+
+    readonly = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+    outside = "arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess"
+    cfn.create_stack(StackName="drift", TemplateBody=template({"Role": role(["Old", "Kept"], [readonly])}))
+    iam.put_role_policy(RoleName="drifted", PolicyName="Customer_Drifts_Policy", PolicyDocument=json.dumps(allow_all))
+    iam.attach_role_policy(RoleName="drifted", PolicyArn=outside)
+
+    cfn.update_stack(StackName="drift", TemplateBody=template({"Role": role(["Kept", "New"], [])}))
+    assert stack(cfn, "drift")["StackStatus"] == "UPDATE_COMPLETE"
+    assert sorted(iam.list_role_policies(RoleName="drifted")["PolicyNames"]) == [
+        "Customer_Drifts_Policy",
+        "Kept",
+        "New",
+    ]
+    attached = [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName="drifted")["AttachedPolicies"]]
+    assert attached == [outside]
+    iam.delete_role_policy(RoleName="drifted", PolicyName="Customer_Drifts_Policy")
+    iam.detach_role_policy(RoleName="drifted", PolicyArn=outside)
+    cfn.delete_stack(StackName="drift")

@@ -18,7 +18,8 @@ What the extensions change (each module's docstring has the details):
   parameter group whose family does not match its engine and version
   (`CLOUDPLANE_SANDBOX_MEMORYDB_DEFAULT_ENGINE` moves the default engine, as AWS may).
 - cfn_updates: a stack update changes a SecurityGroup's tags in place (no replacement), a Role's trust,
-  inline and managed policies and tags, and EFS / MemoryDB tags, as AWS does.
+  inline and managed policies (only those its previous template declared: a customer's own stay) and tags,
+  and EFS / MemoryDB tags, as AWS does.
 - cfn_getatt: the GetAtt attributes moto lacks (Subnet AvailabilityZone, EFS FileSystemId / Arn, MountTarget
   IpAddress, SecurityGroup VpcId, IGW / RouteTable / VPCEndpoint ids, ...).
 - cfn_delete: delete_stack removes gateways, attachments, route tables, routes and endpoints; a non-empty

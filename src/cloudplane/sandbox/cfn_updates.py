@@ -71,20 +71,28 @@ def _update_role(
     account_id: str,
     region_name: str,
 ) -> Any:
+    # What the previous template declared: only that is removed when the new one leaves it out. Policies
+    # added outside the stack (a customer's own) stay, as CloudFormation leaves them.
+    before = getattr(original_resource, "cf_properties", None)
     role = orig(original_resource, new_resource_name, cloudformation_json, account_id, region_name)
     props = cloudformation_json.get("Properties", {})
     iam = iam_backends[account_id][get_partition(region_name)]
     if "AssumeRolePolicyDocument" in props:
         iam.update_assume_role_policy(role.name, _document(props["AssumeRolePolicyDocument"]))
+    if before is None:
+        declared_inline, declared_managed = set(role.policies), set(role.managed_policies)
+    else:
+        declared_inline = {str(p.get("PolicyName")) for p in before.get("Policies") or [] if isinstance(p, dict)}
+        declared_managed = {str(arn) for arn in before.get("ManagedPolicyArns") or []}
     wanted = {p["PolicyName"]: _document(p["PolicyDocument"]) for p in props.get("Policies") or []}
     for name in list(role.policies):
-        if name not in wanted:
+        if name not in wanted and name in declared_inline:
             iam.delete_role_policy(role.name, name)
     for name, document in wanted.items():
         iam.put_role_policy(role.name, name, document)
     arns = set(props.get("ManagedPolicyArns") or [])
     for arn in list(role.managed_policies):
-        if arn not in arns:
+        if arn not in arns and arn in declared_managed:
             iam.detach_role_policy(arn, role.name)
     for arn in arns - set(role.managed_policies):
         iam.attach_role_policy(arn, role.name)
