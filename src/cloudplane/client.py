@@ -123,6 +123,39 @@ class ControlPlaneClient(ABC):
     @abstractmethod
     def delete_cloud(self, cloud_id: str) -> None: ...
 
+    # --- clusters (acting in the cloud's account through its role) -----------------------------
+
+    @abstractmethod
+    def launch_cluster(
+        self,
+        name: str,
+        *,
+        cloud_id: str | None = None,
+        kind: str = "workspace",
+        compute_config: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Launch a cluster in the cloud (None: the organisation's default cloud)."""
+
+    @abstractmethod
+    def list_clusters(
+        self, *, cloud_id: str | None = None, include_terminated: bool = False
+    ) -> list[dict[str, Any]]:
+        """Clusters with their states refreshed from EC2."""
+
+    @abstractmethod
+    def get_cluster(self, name: str) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def terminate_cluster(self, name: str) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def cloud_instances(self, cloud_id: str) -> list[dict[str, Any]]:
+        """The cloud's instances that are not terminated, with their cluster's name."""
+
+    @abstractmethod
+    def terminate_cloud_instances(self, cloud_id: str) -> list[dict[str, Any]]:
+        """Terminate every live instance of the cloud; the instances that were live."""
+
     # --- tokens -------------------------------------------------------------------------------
 
     @abstractmethod

@@ -51,6 +51,12 @@ class DirectClient(ControlPlaneClient):
         with self._lock, self._database_errors():
             return call()
 
+    def _aws(self, call: Callable[[], T]) -> T:
+        """An operation that acts in AWS: database errors are still one line, but the lock that keeps
+        SQLite calls one at a time is not held for the seconds AWS takes."""
+        with self._database_errors():
+            return call()
+
     @contextmanager
     def _database_errors(self) -> Iterator[None]:
         try:
@@ -130,6 +136,40 @@ class DirectClient(ControlPlaneClient):
 
     def delete_cloud(self, cloud_id: str) -> None:
         self._run(lambda: self._service.delete_cloud(cloud_id))
+
+    def launch_cluster(
+        self,
+        name: str,
+        *,
+        cloud_id: str | None = None,
+        kind: str = "workspace",
+        compute_config: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        # Not under the lock: AWS calls take seconds, and each store call opens its own session.
+        return self._aws(
+            lambda: self._service.launch_cluster(
+                name=name, cloud_id=cloud_id, kind=kind, compute_config=compute_config
+            )
+        )
+
+    def list_clusters(
+        self, *, cloud_id: str | None = None, include_terminated: bool = False
+    ) -> list[dict[str, Any]]:
+        return self._aws(
+            lambda: self._service.list_clusters(cloud_id=cloud_id, include_terminated=include_terminated)
+        )
+
+    def get_cluster(self, name: str) -> dict[str, Any]:
+        return self._aws(lambda: self._service.get_cluster(name))
+
+    def terminate_cluster(self, name: str) -> dict[str, Any]:
+        return self._aws(lambda: self._service.terminate_cluster(name))
+
+    def cloud_instances(self, cloud_id: str) -> list[dict[str, Any]]:
+        return self._aws(lambda: self._service.cloud_instances(cloud_id))
+
+    def terminate_cloud_instances(self, cloud_id: str) -> list[dict[str, Any]]:
+        return self._aws(lambda: self._service.terminate_cloud_instances(cloud_id))
 
     def create_token(
         self, *, org: str | None = None, name: str | None = None, admin: bool = False

@@ -20,6 +20,8 @@ from cloudplane.errors import Conflict, InputError, NotFound, OperationFailed
 
 API_PREFIX = "/api/v1"
 DEFAULT_TIMEOUT = 30.0
+# Calls the server answers by acting in AWS: its retries of a throttled AWS call may take a while.
+AWS_TIMEOUT = 180.0
 
 
 class HttpClient(ControlPlaneClient):
@@ -138,6 +140,47 @@ class HttpClient(ControlPlaneClient):
     def delete_cloud(self, cloud_id: str) -> None:
         self._call("DELETE", _cloud_path(cloud_id))
 
+    # --- clusters -----------------------------------------------------------------------------
+
+    def launch_cluster(
+        self,
+        name: str,
+        *,
+        cloud_id: str | None = None,
+        kind: str = "workspace",
+        compute_config: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"name": name, "kind": kind}
+        if cloud_id is not None:
+            body["cloud_id"] = cloud_id
+        if compute_config is not None:
+            body["compute_config"] = dict(compute_config)
+        return self._call("POST", "/clusters", json=body, expect="id", timeout=AWS_TIMEOUT)
+
+    def list_clusters(
+        self, *, cloud_id: str | None = None, include_terminated: bool = False
+    ) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"all": "true" if include_terminated else "false"}
+        if cloud_id is not None:
+            params["cloud_id"] = cloud_id
+        return self._call("GET", "/clusters", params=params, expect="clusters", timeout=AWS_TIMEOUT)[
+            "clusters"
+        ]
+
+    def get_cluster(self, name: str) -> dict[str, Any]:
+        return self._call("GET", _cluster_path(name), expect="id", timeout=AWS_TIMEOUT)
+
+    def terminate_cluster(self, name: str) -> dict[str, Any]:
+        return self._call("POST", _cluster_path(name) + "/terminate", expect="id", timeout=AWS_TIMEOUT)
+
+    def cloud_instances(self, cloud_id: str) -> list[dict[str, Any]]:
+        path = _cloud_path(cloud_id) + "/instances"
+        return self._call("GET", path, expect="instances", timeout=AWS_TIMEOUT)["instances"]
+
+    def terminate_cloud_instances(self, cloud_id: str) -> list[dict[str, Any]]:
+        path = _cloud_path(cloud_id) + "/instances/terminate"
+        return self._call("POST", path, expect="instances", timeout=AWS_TIMEOUT)["instances"]
+
     # --- tokens -------------------------------------------------------------------------------
 
     def create_token(
@@ -216,6 +259,10 @@ def _cloud_path(cloud_id: str) -> str:
     return "/clouds/" + quote(cloud_id, safe="")
 
 
+def _cluster_path(name: str) -> str:
+    return "/clusters/" + quote(name, safe="")
+
+
 def _result(response: httpx.Response, where: str, expect: str | None = None) -> Any:
     status = response.status_code
     body = _json(response)
@@ -254,6 +301,9 @@ def _result(response: httpx.Response, where: str, expect: str | None = None) -> 
         raise InputError(detail)
     if status == 403:
         raise Forbidden(f"the control plane refused the request: {detail} (check {TOKEN_ENV})")
+    if status == 424:
+        # The server acted in AWS through a cloud's role and AWS said no: its own one-line account.
+        raise OperationFailed(detail)
     raise OperationFailed(f"the control plane at {where} failed (HTTP {status}): {detail}")
 
 

@@ -9,11 +9,17 @@ import string
 from cloudplane.errors import InputError
 
 CLOUD_ID_PREFIX = "cld_"
+CLUSTER_ID_PREFIX = "cls_"
 TAG_KEY = "cloudplane-cloud-id"
+# Every instance of a cluster carries the cluster's name and id in these tags (and the cloud's TAG_KEY).
+CLUSTER_TAG_KEY = "cloudplane-cluster"
+CLUSTER_ID_TAG_KEY = "cloudplane-cluster-id"
 
 # Every shape is checked with fullmatch: `re.match` with `$` would accept a trailing newline.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 _CLOUD_ID = re.compile(r"cld_[a-z0-9]{20}")
+# Cluster names become tag values and stack-name parts: lowercase, digits and hyphens.
+_CLUSTER_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
 # IAM's `[\w+=,.@:/-]`, where `\w` means ASCII word characters only.
 _EXTERNAL_ID_CHAR = r"[\w+=,.@:/-]"
 EXTERNAL_ID = re.compile(_EXTERNAL_ID_CHAR + "{2,1224}", re.ASCII)
@@ -44,6 +50,20 @@ def validate_cloud_id(cloud_id: str) -> str:
             f"invalid cloud id {shown(cloud_id)}: expected 'cld_' followed by 20 lowercase letters or digits"
         )
     return cloud_id
+
+
+def validate_cluster_name(name: str) -> str:
+    """Cluster names: 1-40 lowercase letters, digits or '-', starting and ending with a letter or digit."""
+    if not isinstance(name, str) or not _CLUSTER_NAME.fullmatch(name):
+        raise InputError(
+            f"invalid cluster name {shown(name)}: use 1-40 lowercase letters, digits or '-', "
+            "starting and ending with a letter or digit"
+        )
+    return name
+
+
+def new_cluster_id() -> str:
+    return CLUSTER_ID_PREFIX + "".join(secrets.choice(_ALPHABET) for _ in range(20))
 
 
 def external_id_problem(external_id: str) -> str | None:

@@ -131,6 +131,7 @@ def _steady_state_statements() -> list[Statement]:
                 "ec2:DescribeInstanceTypes",
                 "ec2:DescribeRegions",
                 "ec2:DescribeAccountAttributes",
+                "ec2:DescribeImages",
             ],
         ),
         _allow(
@@ -225,10 +226,13 @@ def service_steady_state_statements() -> list[Statement]:
             ],
         ),
         _allow("ListCertificates", ["acm:ListCertificates"]),
+        # A cloud's load-balancer stacks and certificates are found by its tag, not by listing the account.
+        _allow("FindTaggedResources", ["tag:GetResources"]),
         _allow(
             "ManageCertificates",
             [
                 "acm:DeleteCertificate",
+                "acm:ImportCertificate",
                 "acm:RenewCertificate",
                 "acm:RequestCertificate",
                 "acm:AddTagsToCertificate",

@@ -15,6 +15,7 @@ from cloudplane.errors import CloudplaneError
 
 _SUBCOMMANDS = {
     "cloud": ("cloudplane.cli.cloud", "cloud", "Set up, register, verify and manage clouds."),
+    "cluster": ("cloudplane.cli.cluster", "cluster", "Launch, list and terminate clusters in your clouds."),
     "sandbox": ("cloudplane.cli.sandbox", "sandbox", "Run a local AWS for trying cloudplane offline."),
     "server": ("cloudplane.cli.server", "server", "Serve the control plane over HTTP for a team."),
     "token": ("cloudplane.cli.token", "token", "Create, list and revoke API tokens of the control plane."),

@@ -13,7 +13,11 @@ from cloudplane.controlplane.schemas import (
     CloudList,
     CloudOut,
     CloudPatch,
+    ClusterCreate,
+    ClusterList,
+    ClusterOut,
     Info,
+    InstanceList,
     TokenCreate,
     TokenList,
     TokenOut,
@@ -125,3 +129,35 @@ def list_tokens(request: Request, org: str | None = None) -> dict[str, Any]:
 @router.delete("/tokens/{name}", response_model=TokenOut)
 def revoke_token(name: str, request: Request, org: str | None = None) -> dict[str, Any]:
     return _service(request).revoke_token(name, org=org)
+
+
+@router.get("/clouds/{cloud_id}/instances", response_model=InstanceList)
+def cloud_instances(cloud_id: str, request: Request) -> dict[str, Any]:
+    return {"instances": _service(request).cloud_instances(cloud_id)}
+
+
+@router.post("/clouds/{cloud_id}/instances/terminate", response_model=InstanceList)
+def terminate_cloud_instances(cloud_id: str, request: Request) -> dict[str, Any]:
+    return {"instances": _service(request).terminate_cloud_instances(cloud_id)}
+
+
+@router.post("/clusters", status_code=201, response_model=ClusterOut)
+def launch_cluster(body: ClusterCreate, request: Request) -> dict[str, Any]:
+    return _service(request).launch_cluster(
+        name=body.name, cloud_id=body.cloud_id, kind=body.kind, compute_config=body.compute_config
+    )
+
+
+@router.get("/clusters", response_model=ClusterList)
+def list_clusters(request: Request, cloud_id: str | None = None, all: bool = False) -> dict[str, Any]:
+    return {"clusters": _service(request).list_clusters(cloud_id=cloud_id, include_terminated=all)}
+
+
+@router.get("/clusters/{name}", response_model=ClusterOut)
+def get_cluster(name: str, request: Request) -> dict[str, Any]:
+    return _service(request).get_cluster(name)
+
+
+@router.post("/clusters/{name}/terminate", response_model=ClusterOut)
+def terminate_cluster(name: str, request: Request) -> dict[str, Any]:
+    return _service(request).terminate_cluster(name)

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
 from cloudplane.controlplane.auth import Forbidden, Unauthorized
+from cloudplane.controlplane.cloud_access import CloudActionFailed
 from cloudplane.controlplane.models import RESOURCE_KEYS
 from cloudplane.errors import CloudplaneError, Conflict, InputError, NotFound
 
@@ -24,6 +25,8 @@ _STATUS: dict[type[CloudplaneError], int] = {
     NotFound: 404,
     Conflict: 409,
     InputError: 422,
+    # AWS refused or failed what the server did through a cloud's role: the request was fine.
+    CloudActionFailed: 424,
 }
 _REQUEST_PARTS = ("body", "query", "path", "header")
 

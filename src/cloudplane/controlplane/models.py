@@ -111,6 +111,9 @@ class Cloud(Base):
     operation: Mapped[str | None] = mapped_column(String(32))
     operation_owner: Mapped[str | None] = mapped_column(String(255))
     operation_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The last functional verification's report (workspace / service launched and checked), and when.
+    last_functional_verification: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    last_functional_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         UniqueConstraint("org", "name"),
@@ -124,4 +127,45 @@ class Cloud(Base):
             postgresql_where=text("is_default"),
         ),
         Index("ix_clouds_created_at", "created_at"),
+    )
+
+
+ClusterKind = Literal["workspace", "service"]
+# EC2's instance lifecycle, seen per cluster (stopping and stopped count as "stopped").
+ClusterState = Literal["pending", "running", "stopped", "terminating", "terminated", "failed"]
+CLUSTER_KINDS: tuple[str, ...] = get_args(ClusterKind)
+CLUSTER_STATES: tuple[str, ...] = get_args(ClusterState)
+LIVE_CLUSTER_STATES: tuple[str, ...] = ("pending", "running", "stopped", "terminating")
+
+
+class Cluster(Base):
+    """A launch of instances in a cloud, made through the cloud's cross-account role."""
+
+    __tablename__ = "clusters"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    org: Mapped[str] = mapped_column(String(63), ForeignKey("organisations.name"))
+    cloud_id: Mapped[str] = mapped_column(String(24), ForeignKey("clouds.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(63))
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    # [{"id", "role", "node_type", "instance_type", "subnet_id", "zone", "state", "private_ip"}]
+    instances: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    compute_config: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    terminated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        # One live cluster per name in an organisation; a terminated cluster's name can be used again.
+        Index(
+            "uq_clusters_live_name",
+            "org",
+            "name",
+            unique=True,
+            sqlite_where=text("terminated_at IS NULL"),
+            postgresql_where=text("terminated_at IS NULL"),
+        ),
+        Index("ix_clusters_cloud_id", "cloud_id"),
     )

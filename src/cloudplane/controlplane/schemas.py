@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, StrictBool
 
-from cloudplane.controlplane.models import Deployment, Networking, Provider, State
+from cloudplane.controlplane.models import ClusterKind, Deployment, Networking, Provider, State
 
 
 class _Strict(BaseModel):
@@ -83,6 +83,8 @@ class CloudOut(BaseModel):
     last_verified_at: str | None
     # The command working on the cloud: {"name", "owner", "expires_at"}, or null.
     operation: dict[str, Any] | None = None
+    last_functional_verification: dict[str, Any] | None = None
+    last_functional_verified_at: str | None = None
 
 
 class CloudList(BaseModel):
@@ -121,3 +123,35 @@ class TokenList(BaseModel):
 class Info(BaseModel):
     version: str
     aws_principal: str | None
+
+
+class ClusterCreate(_Strict):
+    name: str
+    cloud_id: str | None = None  # null: the organisation's default cloud
+    kind: ClusterKind = "workspace"
+    compute_config: dict[str, Any] | None = None
+
+
+class ClusterOut(BaseModel):
+    id: str
+    name: str
+    kind: str
+    state: str
+    cloud_id: str
+    cloud_name: str | None
+    region: str | None
+    instances: list[dict[str, Any]]
+    compute_config: dict[str, Any] | None
+    failure_reason: str | None
+    created_at: str
+    updated_at: str
+    terminated_at: str | None
+    stale: str | None = None
+
+
+class ClusterList(BaseModel):
+    clusters: list[ClusterOut]
+
+
+class InstanceList(BaseModel):
+    instances: list[dict[str, Any]]

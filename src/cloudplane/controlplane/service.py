@@ -18,28 +18,43 @@ from sqlalchemy import Engine
 from cloudplane import __version__
 from cloudplane.clouds import byo_input as shapes
 from cloudplane.controlplane.auth import LOCAL_OPERATOR, Caller, validate_org, validate_token_name
+from cloudplane.controlplane.cloud_access import CloudAccess
+from cloudplane.controlplane.cluster_store import ClusterStore
 from cloudplane.controlplane.models import Cloud, Token
+from cloudplane.controlplane.service_clusters import ClusterOperations
 from cloudplane.controlplane.store import UNSET, Claim, CloudStore
 from cloudplane.controlplane.token_store import TokenStore
 from cloudplane.errors import InputError
 
 
-class ControlPlaneService:
+class ControlPlaneService(ClusterOperations):
     """The operations, on behalf of one caller: clouds are those of the caller's organisation. Made
-    without a caller it acts as the local organisation's operator (the embedded mode)."""
+    without a caller it acts as the local organisation's operator (the embedded mode).
+
+    In customer accounts it acts only through each cloud's cross-account role (`access`), assumed with
+    the control plane's own AWS identity."""
 
     def __init__(
-        self, engine: Engine, *, caller: Caller = LOCAL_OPERATOR, aws_principal: str | None = None
+        self,
+        engine: Engine,
+        *,
+        caller: Caller = LOCAL_OPERATOR,
+        aws_principal: str | None = None,
+        access: CloudAccess | None = None,
     ) -> None:
         self.engine = engine
         self.caller = caller
         self.aws_principal = aws_principal
         self._store = CloudStore(engine)
         self._tokens = TokenStore(engine)
+        self._clusters = ClusterStore(engine)
+        self._access = access or CloudAccess()
 
     def acting_as(self, caller: Caller) -> ControlPlaneService:
         """The same service on the same engine, for another caller."""
-        return ControlPlaneService(self.engine, caller=caller, aws_principal=self.aws_principal)
+        return ControlPlaneService(
+            self.engine, caller=caller, aws_principal=self.aws_principal, access=self._access
+        )
 
     @property
     def _org(self) -> str:
@@ -105,6 +120,9 @@ class ControlPlaneService:
 
     def get_cloud(self, cloud_id: str) -> dict[str, Any]:
         return cloud_record(self._store.get(self._org, _text("cloud id", cloud_id)))
+
+    def _cloud(self, cloud_id: str) -> dict[str, Any]:
+        return self.get_cloud(cloud_id)
 
     def update_cloud(
         self,
@@ -230,6 +248,8 @@ def cloud_record(cloud: Cloud) -> dict[str, Any]:
             if cloud.operation_owner
             else None
         ),
+        "last_functional_verification": cloud.last_functional_verification,
+        "last_functional_verified_at": iso_utc(cloud.last_functional_verified_at),
     }
 
 
@@ -282,7 +302,9 @@ def _claim(body: Mapping[str, Any]) -> Claim:
     return Claim(_text("operation", body.get("operation")), _text("owner", body.get("owner")), float(seconds))
 
 
-_STACK_ARN = re.compile(r"arn:aws:cloudformation:[a-z0-9-]+:[0-9]{12}:stack/[a-zA-Z][-a-zA-Z0-9]{0,127}/[-0-9a-f]+")
+_STACK_ARN = re.compile(
+    r"arn:aws:cloudformation:[a-z0-9-]+:[0-9]{12}:stack/[a-zA-Z][-a-zA-Z0-9]{0,127}/[-0-9a-f]+"
+)
 # resource key -> the shape check of one value (the same checks `cloud register` makes)
 _SHAPE_CHECKS: dict[str, Callable[[str, str, shapes.Mistakes], Any]] = {
     "vpc_id": lambda flag, value, m: shapes.check_id("vpc", flag, value, m),
@@ -307,7 +329,9 @@ def _check_resource_shapes(resources: Mapping[str, Any] | None) -> None:
         flag = f"resources.{key}"
         if key == "cloudformation_stack_id" and isinstance(value, str):
             if not _STACK_ARN.fullmatch(value):
-                mistakes.add(f"{flag}: {value!r} is not a CloudFormation stack id (arn:aws:cloudformation:...)")
+                mistakes.add(
+                    f"{flag}: {value!r} is not a CloudFormation stack id (arn:aws:cloudformation:...)"
+                )
             continue
         check = _SHAPE_CHECKS.get(key)
         values = value if isinstance(value, list) else [value]
