@@ -156,6 +156,28 @@ class ControlPlaneClient(ABC):
     def terminate_cloud_instances(self, cloud_id: str) -> list[dict[str, Any]]:
         """Terminate every live instance of the cloud; the instances that were live."""
 
+    # --- load balancers and functional verification (through the cloud's role) -----------------
+
+    @abstractmethod
+    def clean_up_load_balancers(self, cloud_id: str) -> dict[str, Any]:
+        """One pass at deleting the cloud's load-balancer stacks and certificates (found by its tag):
+        {"done", "stacks", "certificates", "failed"}; call again until done."""
+
+    @abstractmethod
+    def start_functional_verification(self, cloud_id: str, targets: list[str]) -> dict[str, Any]:
+        """Launch what each target ("workspace", "service") needs; the run, to be advanced until it ends."""
+
+    @abstractmethod
+    def advance_functional_verification(self, run_id: str) -> dict[str, Any]:
+        """Move the run on as far as AWS allows now (never waits long); the run as it stands."""
+
+    @abstractmethod
+    def abort_functional_verification(self, run_id: str) -> dict[str, Any]:
+        """Stop the run: start terminating and deleting everything it launched."""
+
+    @abstractmethod
+    def get_functional_verification(self, run_id: str) -> dict[str, Any]: ...
+
     # --- tokens -------------------------------------------------------------------------------
 
     @abstractmethod

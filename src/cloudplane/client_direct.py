@@ -171,6 +171,21 @@ class DirectClient(ControlPlaneClient):
     def terminate_cloud_instances(self, cloud_id: str) -> list[dict[str, Any]]:
         return self._aws(lambda: self._service.terminate_cloud_instances(cloud_id))
 
+    def clean_up_load_balancers(self, cloud_id: str) -> dict[str, Any]:
+        return self._aws(lambda: self._service.clean_up_load_balancers(cloud_id))
+
+    def start_functional_verification(self, cloud_id: str, targets: list[str]) -> dict[str, Any]:
+        return self._aws(lambda: self._service.start_functional_verification(cloud_id, targets))
+
+    def advance_functional_verification(self, run_id: str) -> dict[str, Any]:
+        return self._aws(lambda: self._service.advance_functional_verification(run_id))
+
+    def abort_functional_verification(self, run_id: str) -> dict[str, Any]:
+        return self._aws(lambda: self._service.abort_functional_verification(run_id))
+
+    def get_functional_verification(self, run_id: str) -> dict[str, Any]:
+        return self._run(lambda: self._service.get_functional_verification(run_id))
+
     def create_token(
         self, *, org: str | None = None, name: str | None = None, admin: bool = False
     ) -> dict[str, Any]:

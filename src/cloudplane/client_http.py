@@ -181,6 +181,25 @@ class HttpClient(ControlPlaneClient):
         path = _cloud_path(cloud_id) + "/instances/terminate"
         return self._call("POST", path, expect="instances", timeout=AWS_TIMEOUT)["instances"]
 
+    # --- load balancers and functional verification -------------------------------------------
+
+    def clean_up_load_balancers(self, cloud_id: str) -> dict[str, Any]:
+        path = _cloud_path(cloud_id) + "/load-balancers/clean-up"
+        return self._call("POST", path, expect="done", timeout=AWS_TIMEOUT)
+
+    def start_functional_verification(self, cloud_id: str, targets: list[str]) -> dict[str, Any]:
+        body = {"cloud_id": cloud_id, "targets": list(targets)}
+        return self._call("POST", "/functional-verifications", json=body, expect="id", timeout=AWS_TIMEOUT)
+
+    def advance_functional_verification(self, run_id: str) -> dict[str, Any]:
+        return self._call("POST", _run_path(run_id) + "/advance", expect="id", timeout=AWS_TIMEOUT)
+
+    def abort_functional_verification(self, run_id: str) -> dict[str, Any]:
+        return self._call("POST", _run_path(run_id) + "/abort", expect="id", timeout=AWS_TIMEOUT)
+
+    def get_functional_verification(self, run_id: str) -> dict[str, Any]:
+        return self._call("GET", _run_path(run_id), expect="id")
+
     # --- tokens -------------------------------------------------------------------------------
 
     def create_token(
@@ -261,6 +280,10 @@ def _cloud_path(cloud_id: str) -> str:
 
 def _cluster_path(name: str) -> str:
     return "/clusters/" + quote(name, safe="")
+
+
+def _run_path(run_id: str) -> str:
+    return "/functional-verifications/" + quote(run_id, safe="")
 
 
 def _result(response: httpx.Response, where: str, expect: str | None = None) -> Any:

@@ -60,7 +60,9 @@ def test_launch_runs_tagged_instances_in_the_clouds_network(
     [instance] = _instances(aws, [node["id"]])
     assert instance["SubnetId"] in built.subnet_ids
     assert [group["GroupId"] for group in instance["SecurityGroups"]] == [built.sg_id]
-    assert instance["IamInstanceProfile"]["Arn"].endswith(f"instance-profile/{built.instance_role.split('/')[-1]}")
+    assert instance["IamInstanceProfile"]["Arn"].endswith(
+        f"instance-profile/{built.instance_role.split('/')[-1]}"
+    )
     tags = _tags(instance)
     assert tags[TAG_KEY] == cloud["id"]
     assert tags[CLUSTER_TAG_KEY] == "ws1"
@@ -131,7 +133,9 @@ def test_bad_cluster_names_are_refused_before_anything_runs(
     assert aws("ec2").describe_instances()["Reservations"] == []
 
 
-def test_launch_in_a_cloud_that_is_not_active_is_refused(client: ControlPlaneClient, built: BuiltCloud) -> None:
+def test_launch_in_a_cloud_that_is_not_active_is_refused(
+    client: ControlPlaneClient, built: BuiltCloud
+) -> None:
     cloud = _register(client, built)
     client.update_cloud(cloud["id"], state="deleting")
 
@@ -158,3 +162,68 @@ def test_nothing_runs_when_the_role_refuses_the_external_id(
         client.launch_cluster("ws1", cloud_id=cloud["id"])
 
     assert aws("ec2").describe_instances()["Reservations"] == []
+
+
+def _tagged_stack(aws: Callable[..., Any], name: str, cloud_id: str | None, resources: dict[str, Any]) -> str:
+    from cloudplane.clusters.load_balancers import tags
+
+    return aws("cloudformation").create_stack(
+        StackName=name,
+        TemplateBody=json.dumps({"Resources": resources}),
+        Tags=tags(cloud_id) if cloud_id else [],
+    )["StackId"]
+
+
+def _clean_up(client: ControlPlaneClient, cloud_id: str, passes: int = 20) -> dict[str, Any]:
+    for _ in range(passes):
+        result = client.clean_up_load_balancers(cloud_id)
+        if result["done"] or result["failed"]:
+            return result
+    return result
+
+
+def test_load_balancer_clean_up_removes_only_the_clouds_tagged_stacks_and_certificates(
+    client: ControlPlaneClient, built: BuiltCloud, aws: Callable[..., Any]
+) -> None:
+    from cloudplane.clusters.load_balancers import tags
+
+    cloud = _register(client, built)
+    group = {
+        "Type": "AWS::EC2::SecurityGroup",
+        "Properties": {"GroupDescription": "lb", "VpcId": built.vpc_id},
+    }
+    ours = _tagged_stack(aws, "lb-of-demo", cloud["id"], {"Group": group})
+    other = _tagged_stack(aws, "someone-elses", None, {"Group": group})
+    certificate = aws("acm").request_certificate(DomainName="demo.example.com", Tags=tags(cloud["id"]))[
+        "CertificateArn"
+    ]
+    kept_certificate = aws("acm").request_certificate(DomainName="other.example.com")["CertificateArn"]
+
+    result = _clean_up(client, cloud["id"])
+
+    assert result["done"], result
+    # A deleted stack is no longer tagged anywhere: the last pass sees only what it removed then.
+    assert all(stack["status"] == "deleted" for stack in result["stacks"])
+    assert [item["arn"] for item in result["certificates"]] == [certificate]
+    statuses = {s["StackId"]: s["StackStatus"] for s in aws("cloudformation").list_stacks()["StackSummaries"]}
+    assert statuses[ours] == "DELETE_COMPLETE" and statuses[other] == "CREATE_COMPLETE"
+    remaining = [c["CertificateArn"] for c in aws("acm").list_certificates()["CertificateSummaryList"]]
+    assert remaining == [kept_certificate]
+
+
+def test_load_balancer_clean_up_names_a_stack_that_cannot_be_deleted(
+    client: ControlPlaneClient, built: BuiltCloud, aws: Callable[..., Any]
+) -> None:
+    cloud = _register(client, built)
+    stack = _tagged_stack(aws, "lb-with-data", cloud["id"], {"Logs": {"Type": "AWS::S3::Bucket"}})
+    bucket = aws("cloudformation").describe_stack_resources(StackName=stack)["StackResources"][0][
+        "PhysicalResourceId"
+    ]
+    aws("s3").put_object(Bucket=bucket, Key="access.log", Body=b"GET /")
+
+    result = _clean_up(client, cloud["id"])
+
+    assert not result["done"]
+    [failure] = result["failed"]
+    assert failure["resource"] == "stack lb-with-data"
+    assert "BucketNotEmpty" in failure["reason"] or "not empty" in failure["reason"]

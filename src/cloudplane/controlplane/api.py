@@ -16,8 +16,10 @@ from cloudplane.controlplane.schemas import (
     ClusterCreate,
     ClusterList,
     ClusterOut,
+    FunctionalVerificationCreate,
     Info,
     InstanceList,
+    LoadBalancerCleanup,
     TokenCreate,
     TokenList,
     TokenOut,
@@ -161,3 +163,29 @@ def get_cluster(name: str, request: Request) -> dict[str, Any]:
 @router.post("/clusters/{name}/terminate", response_model=ClusterOut)
 def terminate_cluster(name: str, request: Request) -> dict[str, Any]:
     return _service(request).terminate_cluster(name)
+
+
+@router.post("/clouds/{cloud_id}/load-balancers/clean-up", response_model=LoadBalancerCleanup)
+def clean_up_load_balancers(cloud_id: str, request: Request) -> dict[str, Any]:
+    return _service(request).clean_up_load_balancers(cloud_id)
+
+
+# A run's shape is the service's (steps per target, each with its state and timings): passed through as is.
+@router.post("/functional-verifications", status_code=201)
+def start_functional_verification(body: FunctionalVerificationCreate, request: Request) -> dict[str, Any]:
+    return _service(request).start_functional_verification(body.cloud_id, body.targets)
+
+
+@router.get("/functional-verifications/{run_id}")
+def get_functional_verification(run_id: str, request: Request) -> dict[str, Any]:
+    return _service(request).get_functional_verification(run_id)
+
+
+@router.post("/functional-verifications/{run_id}/advance")
+def advance_functional_verification(run_id: str, request: Request) -> dict[str, Any]:
+    return _service(request).advance_functional_verification(run_id)
+
+
+@router.post("/functional-verifications/{run_id}/abort")
+def abort_functional_verification(run_id: str, request: Request) -> dict[str, Any]:
+    return _service(request).abort_functional_verification(run_id)

@@ -155,3 +155,15 @@ class ClusterList(BaseModel):
 
 class InstanceList(BaseModel):
     instances: list[dict[str, Any]]
+
+
+class LoadBalancerCleanup(BaseModel):
+    done: bool
+    stacks: list[dict[str, Any]]
+    certificates: list[dict[str, Any]]
+    failed: list[dict[str, Any]]
+
+
+class FunctionalVerificationCreate(_Strict):
+    cloud_id: str
+    targets: list[str]

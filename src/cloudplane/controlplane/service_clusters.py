@@ -201,6 +201,15 @@ class ClusterOperations:
         self._refresh_cloud(cloud)
         return live
 
+    def clean_up_load_balancers(self, cloud_id: str) -> dict[str, Any]:
+        """One pass at removing the cloud's load-balancer stacks and certificates through its role."""
+        from cloudplane.clusters import load_balancers
+
+        cloud = self._cloud(_text("cloud id", cloud_id))
+        clients = self._access.clients(cloud)
+        with through_role(cloud):
+            return load_balancers.clean_up(clients, cloud["id"]).to_dict()
+
     def _refresh_cloud(self, cloud: dict[str, Any]) -> str | None:
         """Bring the cloud's live cluster records in line with EC2; the problem when it cannot."""
         from cloudplane.clusters import instances
