@@ -16,6 +16,11 @@ from cloudplane.errors import CloudplaneError
 _SUBCOMMANDS = {
     "cloud": ("cloudplane.cli.cloud", "cloud", "Set up, register, verify and manage clouds."),
     "cluster": ("cloudplane.cli.cluster", "cluster", "Launch, list and terminate clusters in your clouds."),
+    "compute-config": (
+        "cloudplane.cli.compute_config",
+        "compute_config",
+        "Check compute configs against a cloud.",
+    ),
     "sandbox": ("cloudplane.cli.sandbox", "sandbox", "Run a local AWS for trying cloudplane offline."),
     "server": ("cloudplane.cli.server", "server", "Serve the control plane over HTTP for a team."),
     "token": ("cloudplane.cli.token", "token", "Create, list and revoke API tokens of the control plane."),
