@@ -43,6 +43,9 @@ What the extensions change (each module's docstring has the details):
   signed for a disabled region are refused (EC2 AuthFailure, STS and others InvalidClientTokenId).
 - iam_consistency: a switchable delay after which IAM writes become visible to GetRole / GetRolePolicy /
   GetInstanceProfile, as AWS's eventual consistency does.
+- instance_startup, imds, vpc_network: a launched instance runs its `#!` user data as cloud-init would, with
+  its role's credentials from an IMDSv2 at `/moto-api/cloudplane/imds/<id>/`, its sockets inside the VPC's
+  security groups (`/moto-api/cloudplane/network/{reach,resolve,listen}`) and its output as console output.
 
 Test hooks for failure paths:
 - A resource can fail naturally, e.g. an `AWS::EC2::Subnet` whose CidrBlock lies outside the VPC fails with
@@ -88,12 +91,15 @@ def install() -> None:
             fault_injection,
             iam_consistency,
             iam_startup,
+            imds,
+            instance_startup,
             memorydb_api,
             nat_gateways,
             quotas,
             region_opt_in,
             request_faults,
             s3_policy,
+            vpc_network,
         )
 
         for module in (
@@ -116,6 +122,9 @@ def install() -> None:
             request_faults,
             region_opt_in,
             iam_consistency,
+            instance_startup,
+            imds,
+            vpc_network,
         ):
             module.apply()
         _installed = True
