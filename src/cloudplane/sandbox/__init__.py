@@ -43,9 +43,10 @@ What the extensions change (each module's docstring has the details):
   signed for a disabled region are refused (EC2 AuthFailure, STS and others InvalidClientTokenId).
 - iam_consistency: a switchable delay after which IAM writes become visible to GetRole / GetRolePolicy /
   GetInstanceProfile, as AWS's eventual consistency does.
-- instance_startup, imds, vpc_network: a launched instance runs its `#!` user data as cloud-init would, with
-  its role's credentials from an IMDSv2 at `/moto-api/cloudplane/imds/<id>/`, its sockets inside the VPC's
-  security groups (`/moto-api/cloudplane/network/{reach,resolve,listen}`) and its output as console output.
+- instance_startup, imds, vpc_network, elb_health: a launched instance runs its `#!` user data as cloud-init
+  would, with its role's credentials from an IMDSv2 at `/moto-api/cloudplane/imds/<id>/`, its sockets inside
+  the VPC's security groups (`/moto-api/cloudplane/network/{reach,resolve,listen}`), its output as console
+  output; DescribeTargetHealth checks instance targets through the groups and the script's listener.
 
 Test hooks for failure paths:
 - A resource can fail naturally, e.g. an `AWS::EC2::Subnet` whose CidrBlock lies outside the VPC fails with
@@ -88,6 +89,7 @@ def install() -> None:
             cfn_types,
             cfn_updates,
             ec2_rules,
+            elb_health,
             fault_injection,
             iam_consistency,
             iam_startup,
@@ -125,6 +127,7 @@ def install() -> None:
             instance_startup,
             imds,
             vpc_network,
+            elb_health,
         ):
             module.apply()
         _installed = True
