@@ -10,13 +10,15 @@ PATH, HOME and LANG, plus
   sockets inside the instance's VPC (see vpc_network). `#!/usr/bin/env python3` and `#!/usr/bin/python3`
   run with the sandbox's own interpreter.
 The script's combined stdout/stderr (its last 64 KiB, as AWS keeps) is what GetConsoleOutput returns.
-TerminateInstances and StopInstances kill the script and its children; `POST /moto-api/reset` kills them all.
+TerminateInstances and StopInstances kill the script and its children; `POST /moto-api/reset` and the
+sandbox's exit kill them all.
 Instances stay `running` from the start, as moto makes them; starting a stopped instance does not run the
 script again (cloud-init runs user data once per instance).
 """
 
 from __future__ import annotations
 
+import atexit
 import base64
 import contextlib
 import os
@@ -233,3 +235,5 @@ def apply() -> None:
     wrap_method(EC2Backend, "stop_instances", _terminate_instances)
     patch_attr(General, "get_console_output", _get_console_output)
     _moto_api.on_reset(_reset)
+    # Scripts run in sessions of their own, so they would outlive the sandbox's process.
+    atexit.register(_reset)
