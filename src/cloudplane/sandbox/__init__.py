@@ -47,6 +47,8 @@ What the extensions change (each module's docstring has the details):
   would, with its role's credentials from an IMDSv2 at `/moto-api/cloudplane/imds/<id>/`, its sockets inside
   the VPC's security groups (`/moto-api/cloudplane/network/{reach,resolve,listen}`), its output as console
   output; DescribeTargetHealth checks instance targets through the groups and the script's listener.
+- sts_trust: AssumeRole honours the role's trust policy (principal, External ID and other conditions, explicit
+  Deny, the role's own account, IAM's delayed view) whether or not IAM is enforced, refusing as AWS does.
 
 Test hooks for failure paths:
 - A resource can fail naturally, e.g. an `AWS::EC2::Subnet` whose CidrBlock lies outside the VPC fails with
@@ -101,6 +103,7 @@ def install() -> None:
             region_opt_in,
             request_faults,
             s3_policy,
+            sts_trust,
             vpc_network,
         )
 
@@ -124,6 +127,7 @@ def install() -> None:
             request_faults,
             region_opt_in,
             iam_consistency,
+            sts_trust,
             instance_startup,
             imds,
             vpc_network,
