@@ -23,7 +23,6 @@ from cloudplane.verify.context import role_name
 from cloudplane.verify.report import Report, Severity
 from tests.verify.asserts import assert_fails, assert_passes, failed_checks
 from tests.verify.builders import ACCOUNT, REGION, BuiltCloud, _bucket
-from tests.verify.faults import refusing_clients
 from tests.verify.test_efs_checks import _group
 from tests.verify.test_iam_checks import _assume, _put, _trust
 from tests.verify.test_memorydb_checks import _another_cluster
@@ -326,7 +325,13 @@ def _role_missing(built: BuiltCloud, kit: Kit) -> Broken:
 def _trusts_other(built: BuiltCloud, kit: Kit) -> Broken:
     condition = {"StringEquals": {"sts:ExternalId": built.spec.external_id}}
     _trust(kit.iam, built.cp_role, [_assume("arn:aws:iam::999999999999:root", condition)])
-    return Broken(built.spec, built.cp_role, (str(built.spec.controlplane_principal), "sts:AssumeRole"))
+    # AWS refuses AssumeRole as well, so IAM-11 fails with it.
+    return Broken(
+        built.spec,
+        built.cp_role,
+        (str(built.spec.controlplane_principal), "sts:AssumeRole"),
+        also=frozenset({"IAM-11"}),
+    )
 
 
 @scenario(COMMON, "IAM-3-no-external-id", "IAM-3", Severity.ERROR, "none", (PUBLIC,))
@@ -334,7 +339,9 @@ def _trusts_other(built: BuiltCloud, kit: Kit) -> Broken:
 def _external_id(built: BuiltCloud, kit: Kit) -> Broken:
     condition = {"StringEquals": {"sts:ExternalId": "someone-elses-id"}} if kit.variant == "wrong" else None
     _trust(kit.iam, built.cp_role, [_assume(str(built.spec.controlplane_principal), condition)])
-    return Broken(built.spec, built.cp_role, ("sts:ExternalId", str(built.spec.external_id)))
+    # With no condition the role can still be assumed; with another's External ID AWS refuses (IAM-11).
+    refused = frozenset({"IAM-11"}) if kit.variant == "wrong" else frozenset()
+    return Broken(built.spec, built.cp_role, ("sts:ExternalId", str(built.spec.external_id)), also=refused)
 
 
 _STEADY = policies.STEADY_STATE_POLICY_NAME
@@ -450,10 +457,14 @@ def _kms(built: BuiltCloud, kit: Kit) -> Broken:
 
 @scenario(COMMON, "IAM-11-assume-role-refused", "IAM-11", Severity.ERROR)
 def _assume_refused(built: BuiltCloud, kit: Kit) -> Broken:
-    # The emulator does not enforce trust policies; AWS's refusal is played by the client.
-    return Broken(
-        built.spec, built.cp_role, ("IAM-3",), ("AccessDenied",), clients=refusing_clients("sts.AssumeRole")
-    )
+    # A trust the static checks accept (the principal, this cloud's External ID), with a further condition
+    # only the caller's own role would meet: AWS refuses the caller, and only IAM-11 can tell.
+    condition = {
+        "StringEquals": {"sts:ExternalId": built.spec.external_id},
+        "StringLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/deployer-*"},
+    }
+    _trust(kit.iam, built.cp_role, [_assume(str(built.spec.controlplane_principal), condition)])
+    return Broken(built.spec, built.cp_role, ("IAM-3",), ("AccessDenied",))
 
 
 @scenario(COMMON, "S3-1-bucket-missing", "S3-1", Severity.ERROR)

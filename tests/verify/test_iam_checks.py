@@ -9,12 +9,10 @@ from typing import Any
 import pytest
 
 from cloudplane.aws import policies
-from cloudplane.verify import verify_cloud
 from cloudplane.verify.context import role_name
 from cloudplane.verify.report import Report, Severity
 from tests.verify.asserts import assert_fails, assert_passes, failed_checks, failures
 from tests.verify.builders import ACCOUNT, BuiltCloud
-from tests.verify.faults import refusing_clients
 
 Make = Callable[..., BuiltCloud]
 Verify = Callable[..., Report]
@@ -282,10 +280,19 @@ def test_iam10_kms_bucket_needs_key_permissions(make_cloud: Make, verify: Verify
     assert_passes(verify(built.spec), "IAM-10")
 
 
-def test_iam11_assume_role_refused(make_cloud: Make) -> None:
+def test_iam11_assume_role_refused(make_cloud: Make, verify: Verify, shared_aws: Any) -> None:
     built = make_cloud(efs=False)
-    report = verify_cloud(built.spec, refusing_clients("sts.AssumeRole"))
-    (finding,) = assert_fails(report, "IAM-11", Severity.ERROR, built.cp_role, "AccessDenied")
+    # The principal and the External ID are right (IAM-2, IAM-3), but a further condition lets in only the
+    # account's deployer roles: AWS refuses the caller, which only trying AssumeRole shows.
+    condition = {
+        "StringEquals": {"sts:ExternalId": built.spec.external_id},
+        "StringLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/deployer-*"},
+    }
+    _trust(shared_aws("iam"), built.cp_role, [_assume(str(built.spec.controlplane_principal), condition)])
+    report = verify(built.spec)
+    assert_fails(report, "IAM-11", Severity.ERROR, built.cp_role, "AccessDenied")
+    assert_passes(report, "IAM-2")
+    assert_passes(report, "IAM-3")
     assert not report.passed
 
 
