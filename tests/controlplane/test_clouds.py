@@ -28,6 +28,8 @@ CLOUD_KEYS = {
     "last_verification",
     "last_verified_at",
     "operation",
+    "last_functional_verification",
+    "last_functional_verified_at",
 }
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
@@ -49,6 +51,7 @@ def test_created_cloud_has_every_key(client: ControlPlaneClient) -> None:
     assert cloud["options"] == {"stack_name": "cloudplane-first"}
     assert (cloud["state"], cloud["is_default"], cloud["failure_reason"]) == ("creating", False, None)
     assert (cloud["last_verification"], cloud["last_verified_at"], cloud["operation"]) == (None, None, None)
+    assert (cloud["last_functional_verification"], cloud["last_functional_verified_at"]) == (None, None)
     assert TIMESTAMP.match(cloud["created_at"]) and cloud["created_at"] == cloud["updated_at"]
     assert client.get_cloud(cloud["id"]) == cloud
 
