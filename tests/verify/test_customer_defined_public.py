@@ -369,6 +369,7 @@ def _steady_state(built: BuiltCloud, kit: Kit) -> Broken:
             "elasticloadbalancing:*",
             "acm:*",
             "cloudformation:*",
+            "tag:*",
             "ec2:Describe*",
             "elasticfilesystem:*",
         ]
