@@ -249,25 +249,48 @@ def set_default(cloud_ref: str) -> int:
 @click.option(
     "--delete-bucket", is_flag=True, help="Also empty and delete the cloud's bucket (its data is lost)."
 )
-def delete(name: str | None, cloud_id: str | None, yes: bool, delete_bucket: bool) -> int:
+@click.option(
+    "--terminate-clusters",
+    is_flag=True,
+    help="Terminate the cloud's live instances (every cluster's) first, instead of refusing.",
+)
+def delete(
+    name: str | None, cloud_id: str | None, yes: bool, delete_bucket: bool, terminate_clusters: bool
+) -> int:
     """Delete a cloud: its stack for a managed cloud; the bucket and its data are kept unless asked.
 
-    A delete that failed leaves the cloud `failed`; running the same command again continues it.
+    Refused while the cloud has live instances, unless --terminate-clusters. The cloud's load balancers go
+    first. A delete that failed leaves the cloud `failed` (`deleting` when it stopped before the stack);
+    running the same command again continues it.
     """
-    from cloudplane.clouds.delete import delete_cloud, delete_question, outside_policies_of
+    from cloudplane.clouds.delete import delete_cloud, delete_question, outside_policies_of, rerun_command
     from cloudplane.console import Console, confirm
 
     console = Console()
     with open_client() as client:
         record = select_cloud(client, name, cloud_id)
-        extra = [] if yes else outside_policies_of(record)  # looked up only when someone is asked
-        confirm(delete_question(record, delete_bucket=delete_bucket, outside_policies=extra), yes)
+
+        def ask(live: Any) -> None:
+            extra = [] if yes else outside_policies_of(record)  # looked up only when someone is asked
+            question = delete_question(
+                record, delete_bucket=delete_bucket, outside_policies=extra, terminating=live
+            )
+            confirm(question, yes)
+
         try:
-            delete_cloud(record, client=client, console=console, delete_bucket=delete_bucket)
+            delete_cloud(
+                record,
+                client=client,
+                console=console,
+                delete_bucket=delete_bucket,
+                terminate_clusters=terminate_clusters,
+                confirm=ask,
+            )
         except KeyboardInterrupt:
+            rerun = rerun_command(record, delete_bucket=delete_bucket, terminate_clusters=terminate_clusters)
             console.error(
-                f"Interrupted. A stack delete that was started keeps going in AWS. Run `cloudplane cloud delete "
-                f"--name {record['name']} --yes` again to follow it and finish."
+                f"Interrupted. A stack delete or an instance termination that was started keeps going in AWS. "
+                f"Run `{rerun}` again to follow it and finish."
             )
             return 130
     return 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +16,9 @@ from cloudplane.aws.errors import error_message
 from cloudplane.aws.session import AwsClients
 from cloudplane.aws.stacks import find_stack
 from cloudplane.cloud import MANAGED
-from cloudplane.clouds import cleanup
+from cloudplane.clouds import cleanup, dependents
 from cloudplane.clouds.claims import CloudClaim
+from cloudplane.clouds.dependents import DeleteHalted, LiveInstances
 from cloudplane.clouds.identity import caller_identity
 from cloudplane.clouds.trust import undo_interrupted_change
 from cloudplane.console import Console
@@ -65,16 +66,20 @@ def delete_question(
     *,
     delete_bucket: bool,
     outside_policies: Sequence[cleanup.OutsidePolicy] | None = (),
+    terminating: LiveInstances | None = None,
 ) -> str:
     """What `cloud delete` will remove, as the question asked before doing it.
 
-    `outside_policies`: policies added to the stack's roles outside it, which go first; None: not known."""
+    `outside_policies`: policies added to the stack's roles outside it, which go first; None: not known.
+    `terminating`: the live instances `--terminate-clusters` terminates first."""
+    first = f" First terminates the cloud's instances: {terminating.describe()}." if terminating else ""
     if cloud["deployment"] != MANAGED:
         if delete_bucket:
             raise _customer_bucket_refusal(cloud)
         return (
             f"Delete cloud {cloud['name']} ({cloud['id']}): the record only; none of your AWS resources are "
-            "touched. Clusters of this cloud become unreachable. Continue?"
+            f"touched (load balancers cloudplane made for the cloud are deleted).{first} Clusters of this cloud "
+            "become unreachable. Continue?"
         )
     bucket = bucket_of(cloud)
     if delete_bucket:
@@ -89,8 +94,8 @@ def delete_question(
         extra = f" Policies added to the stack's roles outside it are removed first: {listed}."
     return (
         f"Delete cloud {cloud['name']} ({cloud['id']}): the CloudFormation stack {stack_name_of(cloud)} in "
-        f"{cloud['region']} with every resource in it{data}.{extra} Clusters of this cloud become unreachable. "
-        "Continue?"
+        f"{cloud['region']} with every resource in it{data}.{first}{extra} Clusters of this cloud become "
+        "unreachable. Continue?"
     )
 
 
@@ -115,19 +120,41 @@ def _customer_bucket_refusal(cloud: dict[str, Any]) -> InputError:
     )
 
 
+def rerun_command(cloud: dict[str, Any], *, delete_bucket: bool, terminate_clusters: bool) -> str:
+    return (
+        f"cloudplane cloud delete --name {cloud['name']} --yes"
+        + (" --delete-bucket" if delete_bucket else "")
+        + (" --terminate-clusters" if terminate_clusters else "")
+    )
+
+
 def delete_managed_resources(
-    cloud: dict[str, Any], *, client: Any, console: Console, delete_bucket: bool
+    cloud: dict[str, Any],
+    *,
+    client: Any,
+    console: Console,
+    delete_bucket: bool,
+    live: LiveInstances | None = None,
+    terminate_clusters: bool = False,
+    wait_seconds: float | None = None,
 ) -> None:
+    """The cloud's instances (`live`, when the delete may terminate them) and load balancers, then its
+    stack and (if asked) its bucket."""
     aws = AwsClients(cloud["region"])
     caller_identity(aws)
     client.update_cloud(cloud["id"], state="deleting")
+    rerun = rerun_command(cloud, delete_bucket=delete_bucket, terminate_clusters=terminate_clusters)
     try:
+        _remove_dependents(cloud, live, client=client, console=console, wait_seconds=wait_seconds)
         _delete_stack_and_bucket(aws, cloud, console=console, delete_bucket=delete_bucket)
+    except DeleteHalted as exc:
+        # Nothing of the cloud's own was deleted yet: it stays `deleting` (no new clusters), and a rerun
+        # continues from there.
+        raise DeleteHalted(
+            f"{str(exc).rstrip('.')}. Cloud {cloud['name']} stays deleting; `{rerun}` continues the delete."
+        ) from exc
     except BaseException as exc:
-        # Never leave the cloud `deleting`: failed, with the reason, is what a re-run continues from.
-        rerun = f"cloudplane cloud delete --name {cloud['name']} --yes" + (
-            " --delete-bucket" if delete_bucket else ""
-        )
+        # Failed, with the reason, is what a re-run continues from.
         if isinstance(exc, KeyboardInterrupt):
             _mark_failed(client, cloud, "delete failed: interrupted; the stack's delete may still run in AWS")
             raise
@@ -136,6 +163,21 @@ def delete_managed_resources(
         raise OperationFailed(
             f"{reason.rstrip('.')}. Cloud {cloud['name']} is marked failed; `{rerun}` continues the delete."
         ) from exc
+
+
+def _remove_dependents(
+    cloud: dict[str, Any],
+    live: LiveInstances | None,
+    *,
+    client: Any,
+    console: Console,
+    wait_seconds: float | None,
+) -> None:
+    """What must go before the cloud's own resources: its instances, then its load balancers."""
+    timeout = dependents.wait_seconds(wait_seconds)
+    if live:
+        dependents.terminate_and_wait(cloud, live, client=client, console=console, timeout=timeout)
+    dependents.remove_load_balancers(cloud, client=client, console=console, timeout=timeout)
 
 
 def _mark_failed(client: Any, cloud: dict[str, Any], reason: str) -> None:
@@ -199,24 +241,84 @@ def explain_what_stays(cloud: dict[str, Any], console: Console) -> None:
 
 
 def delete_cloud(
-    cloud: dict[str, Any], *, client: Any, console: Console, delete_bucket: bool = False
+    cloud: dict[str, Any],
+    *,
+    client: Any,
+    console: Console,
+    delete_bucket: bool = False,
+    terminate_clusters: bool = False,
+    confirm: Callable[[LiveInstances], None] | None = None,
+    wait_seconds: float | None = None,
 ) -> None:
+    """Delete the cloud: refused (ClustersRunning, nothing touched) while it has live instances, unless
+    `terminate_clusters`. `confirm` is asked, with the live instances, once the delete may go on.
+    `wait_seconds`: how long to wait for instances and load balancers to go (default: WAIT_ENV, 10 min)."""
     managed = cloud["deployment"] == MANAGED
     if not managed and delete_bucket:
         raise _customer_bucket_refusal(cloud)
+    timeout = dependents.wait_seconds(wait_seconds)
     with CloudClaim(client, "delete") as claim:
         cloud = claim.take(cloud["id"])
+        live = dependents.find_live_instances(cloud, client)
+        notice = dependents.role_notice(live)
+        if notice:
+            console.warn(notice)
+        dependents.check_may_go_on(cloud, live, terminate_clusters=terminate_clusters)
+        if confirm is not None:
+            confirm(live)
         if managed:
-            delete_managed_resources(cloud, client=client, console=console, delete_bucket=delete_bucket)
-        elif cloud["state"] == "creating":
-            # A registration that was killed: its trust-policy edit is put back before the record goes.
-            done = undo_interrupted_change(AwsClients(cloud["region"]), cloud)
-            if done:
-                console.info(f"The registration of {cloud['name']} was interrupted: {done}.")
+            delete_managed_resources(
+                cloud,
+                client=client,
+                console=console,
+                delete_bucket=delete_bucket,
+                live=live,
+                terminate_clusters=terminate_clusters,
+                wait_seconds=timeout,
+            )
+        else:
+            _clear_customer_defined(
+                cloud,
+                live,
+                client=client,
+                console=console,
+                terminate_clusters=terminate_clusters,
+                timeout=timeout,
+            )
+            if cloud["state"] == "creating":
+                # A registration that was killed: its trust-policy edit is put back before the record goes.
+                done = undo_interrupted_change(AwsClients(cloud["region"]), cloud)
+                if done:
+                    console.info(f"The registration of {cloud['name']} was interrupted: {done}.")
         client.delete_cloud(cloud["id"])
     if not managed:
         explain_what_stays(cloud, console)
     console.success(f"Deleted cloud {cloud['name']} ({cloud['id']}).")
+
+
+def _clear_customer_defined(
+    cloud: dict[str, Any],
+    live: LiveInstances,
+    *,
+    client: Any,
+    console: Console,
+    terminate_clusters: bool,
+    timeout: float,
+) -> None:
+    """A customer-defined cloud's instances and load balancers are cloudplane's: they go before the record.
+
+    While they do, the cloud is `deleting` (no new clusters), except a killed registration (`creating`),
+    which must stay so for its rerun to put the trust policy back."""
+    if cloud["state"] != "creating":
+        client.update_cloud(cloud["id"], state="deleting")
+    try:
+        _remove_dependents(cloud, live, client=client, console=console, wait_seconds=timeout)
+    except DeleteHalted as exc:
+        rerun = rerun_command(cloud, delete_bucket=False, terminate_clusters=terminate_clusters)
+        state = "stays creating" if cloud["state"] == "creating" else "stays deleting"
+        raise DeleteHalted(
+            f"{str(exc).rstrip('.')}. Cloud {cloud['name']} {state}; `{rerun}` continues the delete."
+        ) from exc
 
 
 # --- delete-bucket ------------------------------------------------------------------------------------
