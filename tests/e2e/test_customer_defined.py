@@ -292,7 +292,7 @@ def test_delete_forgets_the_cloud_and_touches_nothing_in_the_account(aws: Factor
 
     run = cloudplane("cloud", "delete", "--name", "acme", "--yes")
     assert run.exit_code == 0, run.stderr
-    assert "None of your AWS resources were touched" in run.stderr
+    assert "Your own AWS resources were not touched" in run.stderr
     assert built.cp_role in run.stderr and "Trust relationships" in run.stderr
     assert clouds() == []
 

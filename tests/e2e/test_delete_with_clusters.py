@@ -281,7 +281,7 @@ def test_a_customer_defined_cloud_with_a_running_cluster_is_refused_too(aws: Fac
     deleted = delete("--yes", "--terminate-clusters", name="acme")
 
     assert deleted.exit_code == 0, deleted.stderr
-    assert "None of your AWS resources were touched" in deleted.stderr
+    assert "Your own AWS resources were not touched" in deleted.stderr
     assert instance_state(aws, node["id"]) == "terminated"
     assert aws("ec2").describe_vpcs(VpcIds=[built.vpc_id])["Vpcs"]
     assert cloudplane("cloud", "list", "--output", "json").json() == {"clouds": []}

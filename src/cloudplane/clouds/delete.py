@@ -223,7 +223,7 @@ def _delete_stack_and_bucket(
 def explain_what_stays(cloud: dict[str, Any], console: Console) -> None:
     """A customer-defined cloud's resources are the customer's: say which stay and how to end our access."""
     resources = {k: v for k, v in (cloud.get("resources") or {}).items() if v}
-    console.info("None of your AWS resources were touched; these stay in your account:")
+    console.info("Your own AWS resources were not touched (only instances and load balancers cloudplane made went); these stay:")
     for key, value in resources.items():
         console.info(f"  {key}: {', '.join(value) if isinstance(value, list) else value}")
     role_arn = resources.get("controlplane_role_arn")
