@@ -67,3 +67,20 @@ def test_iam11_after_a_fix_waits_for_iam_to_show_it(
         assert time.monotonic() - fixed >= 4.0
     finally:
         sandbox.set_iam_delay(0)
+
+
+def test_iam11_retry_after_a_trust_change_is_bounded(
+    make_cloud: Make, verify: Verify, shared_aws: Any, monkeypatch: Any
+) -> None:
+    """A trust that never lets the caller in is reported after a short, bounded wait, not retried forever."""
+    built = make_cloud(efs=False)
+    _trust(shared_aws("iam"), built.cp_role, PRINCIPAL, "cld_someone-elses-id")
+    monkeypatch.setattr(iam_checks, "ASSUME_RETRY_SECONDS", 0.6)
+    patient = built.with_spec(options={**built.spec.options, iam_checks.TRUST_JUST_CHANGED: True})
+
+    started = time.monotonic()
+    report = verify(patient)
+
+    assert time.monotonic() - started < 10
+    (finding,) = assert_fails(report, "IAM-11", Severity.ERROR, built.cp_role, "AccessDenied")
+    assert "after the trust policy was changed" in finding.message
