@@ -7,7 +7,6 @@ cluster's instances are found again.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -93,7 +92,7 @@ def launch(
             "ClientToken": f"{cluster_id}-{index}",
         }
         if user_data:
-            params["UserData"] = base64.b64encode(user_data.encode()).decode()
+            params["UserData"] = user_data  # botocore base64-encodes it, as RunInstances wants
         instance = ec2.run_instances(**params)["Instances"][0]
         launched.append(_instance(instance, node.role, node.node_type))
     return launched
