@@ -141,7 +141,11 @@ def test_wildcard_role_passes_steady_state_and_pass_role(
     for name in policies.controlplane_inline_policies():
         iam.delete_role_policy(RoleName=role_name(built.cp_role), PolicyName=name)
     wide = [
-        {"Effect": "Allow", "Action": ["ec2:*", "elasticfilesystem:Describe*"], "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": ["ec2:*", "elasticfilesystem:Describe*", "memorydb:Describe*"],
+            "Resource": "*",
+        },
         {"Effect": "Allow", "Action": ["iam:PassRole", "iam:GetInstanceProfile"], "Resource": "*"},
         {"Effect": "Allow", "Action": ["iam:CreateServiceLinkedRole", "iam:PutRolePolicy"], "Resource": "*"},
     ]

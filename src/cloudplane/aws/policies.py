@@ -141,6 +141,8 @@ def _steady_state_statements() -> list[Statement]:
                 "ec2:DescribeSubnets",
                 "ec2:DescribeRouteTables",
                 "ec2:DescribeSecurityGroups",
+                # A node's console: where functional verification reads its start-up check's result.
+                "ec2:GetConsoleOutput",
             ],
         ),
         _allow("TagInstances", ["ec2:CreateTags", "ec2:DeleteTags"]),
@@ -177,6 +179,7 @@ def _steady_state_statements() -> list[Statement]:
             ],
         ),
         _allow("DescribeMountTargets", ["elasticfilesystem:DescribeMountTargets"]),
+        _allow("DescribeMemoryDB", ["memorydb:DescribeClusters"]),
         _allow(
             "SpotServiceLinkedRole",
             ["iam:CreateServiceLinkedRole", "iam:PutRolePolicy"],
