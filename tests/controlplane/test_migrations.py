@@ -40,7 +40,14 @@ def test_upgrade_from_empty_twice_matches_the_models(empty_database_url: str) ->
 
     revision, tables, diff = _state(empty_database_url)
     assert revision == migrate.HEAD
-    assert tables == {"alembic_version", "clouds", "organisations", "tokens"}
+    assert tables == {
+        "alembic_version",
+        "clouds",
+        "organisations",
+        "tokens",
+        "clusters",
+        "functional_verifications",
+    }
     assert diff == []
 
 

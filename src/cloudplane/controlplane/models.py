@@ -169,3 +169,32 @@ class Cluster(Base):
         ),
         Index("ix_clusters_cloud_id", "cloud_id"),
     )
+
+
+FunctionalVerificationState = Literal["running", "passed", "failed", "aborted"]
+FUNCTIONAL_VERIFICATION_STATES: tuple[str, ...] = get_args(FunctionalVerificationState)
+
+
+class FunctionalVerification(Base):
+    """A run of functional verification: per target a node launched in the cloud and checked, each step
+    recorded with its state and timings, and what the run made (clusters, certificate, stack) until it is
+    cleaned up. Advanced by whoever calls next; `lease_*` keeps two callers from acting at once."""
+
+    __tablename__ = "functional_verifications"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    org: Mapped[str] = mapped_column(String(63), ForeignKey("organisations.name"))
+    cloud_id: Mapped[str] = mapped_column(String(24), ForeignKey("clouds.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(16))
+    # [{"name", "state", "cluster", "resources", "steps": [{"name", "state", "started_at", ...}], "checks"}]
+    targets: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # Deadlines of the steps, in seconds, fixed when the run starts.
+    deadlines: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    aborted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_functional_verifications_cloud_id", "cloud_id"),)

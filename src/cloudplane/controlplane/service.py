@@ -22,12 +22,13 @@ from cloudplane.controlplane.cloud_access import CloudAccess
 from cloudplane.controlplane.cluster_store import ClusterStore
 from cloudplane.controlplane.models import Cloud, Token
 from cloudplane.controlplane.service_clusters import ClusterOperations
+from cloudplane.controlplane.service_functional import FunctionalVerificationOperations
 from cloudplane.controlplane.store import UNSET, Claim, CloudStore
 from cloudplane.controlplane.token_store import TokenStore
 from cloudplane.errors import InputError
 
 
-class ControlPlaneService(ClusterOperations):
+class ControlPlaneService(ClusterOperations, FunctionalVerificationOperations):
     """The operations, on behalf of one caller: clouds are those of the caller's organisation. Made
     without a caller it acts as the local organisation's operator (the embedded mode).
 
