@@ -18,6 +18,13 @@ OUTPUT = click.option(
     show_default=True,
     help="Output format.",
 )
+FUNCTIONAL_VERIFY = click.option(
+    "--functional-verify",
+    "functional_verify",
+    metavar="TARGETS",
+    help="Then launch a workspace and/or a service in the cloud to prove it works (workspace, service or "
+    "workspace,service); one m5.xlarge instance per target for a few minutes, removed at the end.",
+)
 
 
 def open_client() -> Any:
@@ -92,6 +99,7 @@ def cloud() -> None:
     help="Also create a MemoryDB cluster for head-node fault tolerance (adds about 20 minutes).",
 )
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@FUNCTIONAL_VERIFY
 @OUTPUT
 def setup(
     name: str,
@@ -100,16 +108,20 @@ def setup(
     shared_storage: str,
     enable_head_node_fault_tolerance: bool,
     yes: bool,
+    functional_verify: str | None,
     output: str,
 ) -> int:
     """Create a managed cloud: one CloudFormation stack in your account, then verify it.
 
     Re-running the same command after an interruption continues with the same cloud and stack.
     """
+    from cloudplane.clouds import functional_verification as functional
     from cloudplane.clouds.setup import SetupRequest
 
+    targets = functional.parse_flag(functional_verify)
     request = SetupRequest(name, region, shared_storage, enable_head_node_fault_tolerance)
     request.validate()
+    functional.preflight(targets, yes)
     from cloudplane.clouds.setup import setup_managed_cloud
     from cloudplane.clouds.verification import render_report, run_verification
     from cloudplane.console import Console, confirm
@@ -136,33 +148,65 @@ def setup(
                 f"with the same cloud, or `cloudplane cloud delete --name {name} --yes` to remove it."
             )
             return 130
-        if output == "json":
-            console.json({"cloud": record, "verification": report.to_dict()})
-        else:
+        if output == "text":
             render_report(report, console)
             console.result(f"Cloud {record['name']} ({record['id']}) is {record['state']}.")
-        return 0 if report.passed else 1
+        code, run = 0 if report.passed else 1, None
+        if targets and report.passed:
+            code, run = functional.run_functional_verification(
+                client, record, targets, yes=yes, output=output
+            )
+            record = client.get_cloud(record["id"])
+        else:
+            functional.skipped_because_verification_failed(targets)
+        if output == "json":
+            extra = {"functional_verification": run} if targets else {}
+            console.json({"cloud": record, "verification": report.to_dict(), **extra})
+        return code
 
 
 @cloud.command()
 @_cloud_options
 @click.option("--strict", is_flag=True, help="Warnings fail the verification too.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before a functional verification.")
+@FUNCTIONAL_VERIFY
 @OUTPUT
-def verify(name: str | None, cloud_id: str | None, strict: bool, output: str) -> int:
-    """Check the cloud's resources against every rule; exit 1 when it fails."""
+def verify(
+    name: str | None,
+    cloud_id: str | None,
+    strict: bool,
+    yes: bool,
+    functional_verify: str | None,
+    output: str,
+) -> int:
+    """Check the cloud's resources against every rule; exit 1 when it fails.
+
+    With --functional-verify, a cloud that passes then gets a workspace and/or a service launched in it.
+    """
+    from cloudplane.clouds import functional_verification as functional
     from cloudplane.clouds.verification import render_report, run_verification
     from cloudplane.console import Console
 
+    targets = functional.parse_flag(functional_verify)
+    functional.preflight(targets, yes)
     console = Console(quiet=output == "json")
     with open_client() as client:
         record = select_cloud(client, name, cloud_id)
         report = run_verification(record, console=console, strict=strict)
         client.store_verification(record["id"], report.to_dict())
+        if output == "text":
+            render_report(report, console)
+        code, run = 0 if report.passed else 1, None
+        if targets and report.passed:
+            code, run = functional.run_functional_verification(
+                client, record, targets, yes=yes, output=output
+            )
+        else:
+            functional.skipped_because_verification_failed(targets)
     if output == "json":
-        console.json(report.to_dict())
-    else:
-        render_report(report, console)
-    return 0 if report.passed else 1
+        extra = {"functional_verification": run} if targets else {}
+        console.json({**report.to_dict(), **extra})
+    return code
 
 
 @cloud.command(name="list")
@@ -220,6 +264,13 @@ def get(name: str | None, cloud_id: str | None, output: str) -> int:
     if last:
         lines.append(
             f"last verification: {'PASSED' if last.get('passed') else 'FAILED'} at {record.get('last_verified_at')}"
+        )
+    functional = record.get("last_functional_verification")
+    if functional:
+        targets = ", ".join(f"{t['name']} {t['state']}" for t in functional.get("targets", []))
+        lines.append(
+            f"last functional verification: {str(functional.get('state')).upper()} ({targets}) at "
+            f"{record.get('last_functional_verified_at')}"
         )
     console.result("\n".join(lines))
     return 0

@@ -6,6 +6,8 @@ from typing import Any
 
 import click
 
+from cloudplane.cli.cloud import FUNCTIONAL_VERIFY
+
 
 @click.command()
 @click.argument("cloud_name", required=False, metavar="[NAME]")
@@ -20,6 +22,7 @@ import click
 )
 @click.option("--memorydb-cluster-id", help="The new MemoryDB cluster, or 'none' to go without one.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@FUNCTIONAL_VERIFY
 def edit(
     cloud_name: str | None,
     name_option: str | None,
@@ -29,9 +32,11 @@ def edit(
     aws_efs_mount_target_ip: str | None,
     memorydb_cluster_id: str | None,
     yes: bool,
+    functional_verify: str | None,
 ) -> int:
     """Point a customer-defined cloud at other resources, verified before it changes."""
     from cloudplane import naming
+    from cloudplane.clouds import functional_verification as functional
     from cloudplane.clouds.edit import EditRequest
     from cloudplane.errors import InputError
 
@@ -41,8 +46,10 @@ def edit(
             naming.validate_cloud_name(given)
     if cloud_name and name_option and cloud_name != name_option:
         raise InputError(f"two names given: {cloud_name!r} and --name {name_option!r}")
+    targets = functional.parse_flag(functional_verify)
     request = EditRequest(aws_s3_id, aws_efs_id, aws_efs_mount_target_ip, memorydb_cluster_id)
     request.validate()
+    functional.preflight(targets, yes)
 
     from cloudplane.cli.cloud import open_client, select_cloud
     from cloudplane.clouds.edit import edit_cloud
@@ -58,7 +65,7 @@ def edit(
 
     with open_client() as client:
         cloud = select_cloud(client, cloud_name or name_option, cloud_id)
-        edit_cloud(
+        edited, _ = edit_cloud(
             cloud,
             request,
             client=client,
@@ -66,4 +73,6 @@ def edit(
             verify=verify,
             confirm_edit=lambda question: confirm(question, yes),
         )
+        if targets:
+            return functional.run_functional_verification(client, edited, targets, yes=yes)[0]
     return 0

@@ -6,6 +6,8 @@ from typing import Any
 
 import click
 
+from cloudplane.cli.cloud import FUNCTIONAL_VERIFY
+
 
 @click.command()
 @click.option("--name", "-n", required=True, help="Name of the new cloud.")
@@ -39,7 +41,13 @@ import click
     "--external-id",
     help="The External ID the role's trust policy already requires; without it, register adds a new one.",
 )
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation after warnings.")
+@click.option(
+    "--yes",
+    "-y",
+    is_flag=True,
+    help="Do not ask for confirmation after warnings or before --functional-verify.",
+)
+@FUNCTIONAL_VERIFY
 @click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def register(
     name: str,
@@ -57,12 +65,15 @@ def register(
     private_network: bool,
     external_id: str | None,
     yes: bool,
+    functional_verify: str | None,
     output: str,
 ) -> int:
     """Register a cloud made of your own resources; verified first, nothing kept if it fails."""
+    from cloudplane.clouds import functional_verification as functional
     from cloudplane.clouds.register import RegisterRequest
     from cloudplane.errors import InputError
 
+    targets = functional.parse_flag(functional_verify)
     if controlplane_role and peer_controlplane_role and controlplane_role != peer_controlplane_role:
         raise InputError(
             "--controlplane-iam-role-id and --anyscale-iam-role-id name different roles; give one"
@@ -85,6 +96,7 @@ def register(
         external_id=external_id,
     )
     request.validate()
+    functional.preflight(targets, yes)
 
     from cloudplane.cli.cloud import open_client
     from cloudplane.clouds.register import register_cloud
@@ -112,10 +124,15 @@ def register(
         cloud, report = register_cloud(
             request, client=client, console=console, verify=verify, confirm_warnings=confirm_warnings
         )
+        if output == "text":
+            console.result(
+                f"Registered cloud {cloud['name']} ({cloud['id']}); External ID {cloud['external_id']}."
+            )
+        code, run = 0, None
+        if targets:
+            code, run = functional.run_functional_verification(client, cloud, targets, yes=yes, output=output)
+            cloud = client.get_cloud(cloud["id"])
     if output == "json":
-        console.json({"cloud": cloud, "verification": report.to_dict()})
-    else:
-        console.result(
-            f"Registered cloud {cloud['name']} ({cloud['id']}); External ID {cloud['external_id']}."
-        )
-    return 0
+        extra = {"functional_verification": run} if targets else {}
+        console.json({"cloud": cloud, "verification": report.to_dict(), **extra})
+    return code
