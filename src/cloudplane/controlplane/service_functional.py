@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from cloudplane.aws.session import AwsClients
-    from cloudplane.clusters.functional import Advancer
+    from cloudplane.clusters.functional_steps import Advancer
     from cloudplane.controlplane.models import FunctionalVerification
 
 # Longer than an advance ever takes; a caller that died holding it is replaced after this.
@@ -100,7 +100,7 @@ class FunctionalVerificationOperations:
     def advance_functional_verification(self, run_id: str) -> dict[str, Any]:
         """Move the run on as far as AWS allows now; the run as it stands (also when another caller is
         moving it at this moment)."""
-        from cloudplane.clusters import functional
+        from cloudplane.clusters.functional_steps import advance
 
         run = self._runs.get(self._org, _text("run id", run_id))
         cloud = self._cloud(run.cloud_id)
@@ -115,7 +115,7 @@ class FunctionalVerificationOperations:
         if run.aborted_at is not None:
             for target in targets:
                 advancer.abort(target)
-        functional.advance(advancer, targets)
+        advance(advancer, targets)
         return self._save(cloud, run.id, owner, targets)
 
     def abort_functional_verification(self, run_id: str) -> dict[str, Any]:
@@ -163,7 +163,7 @@ class FunctionalVerificationOperations:
         step["finished_at"] = functional.iso(datetime.now(UTC))
 
     def _advancer(self, cloud: dict[str, Any], run_id: str, deadlines: Mapping[str, float]) -> Advancer:
-        from cloudplane.clusters.functional import Advancer
+        from cloudplane.clusters.functional_steps import Advancer
         from cloudplane.controlplane.service_clusters import subnet_zones
 
         def clients() -> AwsClients:
