@@ -235,7 +235,8 @@ class Advancer:
         return node_check.parse_result(answer["Body"].read()), None
 
     def _console(self, instance_id: str) -> str:
-        answer = self._clients().client("ec2").get_console_output(InstanceId=instance_id)
+        # Latest: what the node printed by now, not a snapshot taken minutes ago (Nitro instances, as m5 is).
+        answer = self._clients().client("ec2").get_console_output(InstanceId=instance_id, Latest=True)
         return str(answer.get("Output") or "")
 
     def _step_certificate(self, target: dict[str, Any]) -> Outcome:
