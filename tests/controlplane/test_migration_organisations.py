@@ -36,7 +36,7 @@ def test_0001_to_head_keeps_a_cloud_in_the_local_organisation(empty_database_url
     _at(url, "0002")
     migrate.upgrade(url)
     with engine.connect() as conn:
-        assert migrate.current_revision(conn) == migrate.HEAD == "0003"
+        assert migrate.current_revision(conn) == migrate.HEAD
         assert (
             conn.execute(text("SELECT org FROM clouds WHERE id = :id"), {"id": CLOUD_ID}).scalar() == "local"
         )
