@@ -27,8 +27,9 @@ class ClusterOperations:
     _access: CloudAccess
     _org: str
 
-    def _cloud(self, cloud_id: str) -> dict[str, Any]:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # declared only: ControlPlaneService defines it
+
+        def _cloud(self, cloud_id: str) -> dict[str, Any]: ...
 
     # --- clusters -------------------------------------------------------------------------------
 

@@ -37,14 +37,13 @@ class FunctionalVerificationOperations:
     _access: CloudAccess
     _org: str
 
-    def _cloud(self, cloud_id: str) -> dict[str, Any]:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # declared only: a stub here could shadow the real method in the service's MRO
 
-    def _launch(self, **kwargs: Any) -> dict[str, Any]:
-        raise NotImplementedError
+        def _cloud(self, cloud_id: str) -> dict[str, Any]: ...
 
-    def terminate_cluster(self, name: str) -> dict[str, Any]:
-        raise NotImplementedError
+        def _launch(self, **kwargs: Any) -> dict[str, Any]: ...
+
+        def terminate_cluster(self, name: str) -> dict[str, Any]: ...
 
     @cached_property
     def _runs(self) -> FunctionalVerificationStore:
