@@ -11,21 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from cloudplane.cli.cloud import OUTPUT
 from cloudplane.errors import InputError, NotFound
 
 if TYPE_CHECKING:
     from cloudplane.aws.session import AwsClients
     from cloudplane.client import ControlPlaneClient
     from cloudplane.clusters.compute_config import ComputeConfig, NodeLaunch
-
-OUTPUT = click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
 
 
 @dataclass

@@ -9,14 +9,8 @@ from typing import Any
 
 import click
 
-OUTPUT = click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+from cloudplane.cli.cloud import OUTPUT
+
 ORG = click.option(
     "--org",
     default=None,
