@@ -32,6 +32,13 @@ def _register(client: ControlPlaneClient, built: BuiltCloud, name: str = "demo")
 
 
 @pytest.fixture
+def database_url(tmp_path: Any) -> str:
+    """Both transports on SQLite here: each case costs a cloud built in the sandbox. PostgreSQL keeps the
+    cluster records too: see test_clusters_on_postgres."""
+    return f"sqlite:///{tmp_path / 'cloudplane.db'}"
+
+
+@pytest.fixture
 def built(aws: Callable[..., Any]) -> BuiltCloud:
     return build_cloud(aws, deployment=CUSTOMER_DEFINED, efs=False, azs=2)
 
@@ -227,3 +234,27 @@ def test_load_balancer_clean_up_names_a_stack_that_cannot_be_deleted(
     [failure] = result["failed"]
     assert failure["resource"] == "stack lb-with-data"
     assert "BucketNotEmpty" in failure["reason"] or "not empty" in failure["reason"]
+
+
+@pytest.mark.postgres
+def test_clusters_on_postgres(
+    request: pytest.FixtureRequest, built: BuiltCloud, aws: Callable[..., Any]
+) -> None:
+    url = request.getfixturevalue("postgres_session_url")
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        if conn.execute(text("SELECT to_regclass('clouds') IS NOT NULL")).scalar():
+            conn.execute(text("DELETE FROM clouds"))
+    engine.dispose()
+    with ControlPlaneClient.embedded(url) as client:
+        cloud = _register(client, built)
+        launched = client.launch_cluster("ws1", cloud_id=cloud["id"])
+        with pytest.raises(Conflict):
+            client.launch_cluster("ws1", cloud_id=cloud["id"])
+        assert [c["id"] for c in client.list_clusters()] == [launched["id"]]
+        assert client.terminate_cluster("ws1")["state"] in ("terminating", "terminated")
+        assert client.list_clusters() == []
+        client.delete_cloud(cloud["id"])  # its cluster records go with it
+        assert client.list_clusters(include_terminated=True) == []
