@@ -47,6 +47,10 @@ What the extensions change (each module's docstring has the details):
   would, with its role's credentials from an IMDSv2 at `/moto-api/cloudplane/imds/<id>/`, its sockets inside
   the VPC's security groups (`/moto-api/cloudplane/network/{reach,resolve,listen}`), its output as console
   output; DescribeTargetHealth checks instance targets through the groups and the script's listener.
+- elb_stacks: a stack's TargetGroup registers its `Targets` (and follows them on update); deleting a stack
+  removes its listener rules, listeners, target groups and load balancers, in dependency order.
+- acm_in_use: DeleteCertificate fails with ResourceInUseException while a load balancer's listener holds the
+  certificate; InUseBy names the load balancers using it now.
 - sts_trust: AssumeRole honours the role's trust policy (principal, External ID and other conditions, explicit
   Deny, the role's own account, IAM's delayed view) whether or not IAM is enforced, refusing as AWS does.
 
@@ -82,6 +86,7 @@ def install() -> None:
         # Imported here so that importing the package stays cheap and moto is only loaded when needed.
         from . import (
             _moto_api,
+            acm_in_use,
             cfn_delete,
             cfn_getatt,
             cfn_intrinsics,
@@ -92,6 +97,7 @@ def install() -> None:
             cfn_updates,
             ec2_rules,
             elb_health,
+            elb_stacks,
             fault_injection,
             iam_consistency,
             iam_startup,
@@ -132,6 +138,8 @@ def install() -> None:
             imds,
             vpc_network,
             elb_health,
+            elb_stacks,
+            acm_in_use,
         ):
             module.apply()
         _installed = True
