@@ -51,6 +51,7 @@ What the extensions change (each module's docstring has the details):
   removes its listener rules, listeners, target groups and load balancers, in dependency order.
 - acm_in_use: DeleteCertificate fails with ResourceInUseException while a load balancer's listener holds the
   certificate; InUseBy names the load balancers using it now.
+- iam_actions: under IAM enforcement the tagging API's actions are checked as `tag:...` (moto: `tagging:...`).
 - sts_trust: AssumeRole honours the role's trust policy (principal, External ID and other conditions, explicit
   Deny, the role's own account, IAM's delayed view) whether or not IAM is enforced, refusing as AWS does.
 
@@ -99,6 +100,7 @@ def install() -> None:
             elb_health,
             elb_stacks,
             fault_injection,
+            iam_actions,
             iam_consistency,
             iam_startup,
             imds,
@@ -140,6 +142,7 @@ def install() -> None:
             elb_health,
             elb_stacks,
             acm_in_use,
+            iam_actions,
         ):
             module.apply()
         _installed = True
