@@ -21,6 +21,12 @@ CORS_METHODS = ("GET", "PUT", "POST", "HEAD", "DELETE")
 
 Statement = dict[str, Any]
 
+# The role Elastic Load Balancing creates in an account the first time it is used there.
+LOAD_BALANCING_SERVICE_LINKED_ROLE = (
+    "arn:aws:iam::*:role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing"
+)
+INSTANCE_BUCKET_POLICY_NAME = "Cloudplane_Bucket_Access"
+
 
 def _allow(sid: str, actions: list[str], resource: str | list[str] = "*", **extra: Any) -> Statement:
     statement: Statement = {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource}
@@ -269,11 +275,24 @@ def service_steady_state_statements() -> list[Statement]:
                 "elasticloadbalancing:SetSecurityGroups",
                 "elasticloadbalancing:SetSubnets",
             ],
+            # Load balancers are built and removed only as CloudFormation stacks, never directly.
+            Condition={"StringEquals": {"aws:CalledViaFirst": "cloudformation.amazonaws.com"}},
         ),
         _allow(
             "LoadBalancingServiceLinkedRole",
             ["iam:CreateServiceLinkedRole"],
             Condition={"StringLike": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
+        ),
+        _allow(
+            "LoadBalancingServiceLinkedRolePolicies",
+            [
+                "iam:AttachRolePolicy",
+                "iam:PutRolePolicy",
+                "iam:UpdateRoleDescription",
+                "iam:DeleteServiceLinkedRole",
+                "iam:GetServiceLinkedRoleDeletionStatus",
+            ],
+            LOAD_BALANCING_SERVICE_LINKED_ROLE,
         ),
     ]
 
@@ -372,6 +391,11 @@ def instance_trust_policy() -> dict[str, Any]:
 
 
 BUCKET_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+
+
+def instance_policies(bucket: str) -> dict[str, dict[str, Any]]:
+    """The instance role's inline policy, by name, for the cloud's bucket (its name)."""
+    return {INSTANCE_BUCKET_POLICY_NAME: document(instance_bucket_statements(f"arn:aws:s3:::{bucket}"))}
 
 
 def instance_bucket_statements(bucket_arn: Any) -> list[Statement]:

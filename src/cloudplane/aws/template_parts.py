@@ -275,7 +275,7 @@ def roles(labels: CloudLabels, resources: Resources) -> None:
                 "ManagedPolicyArns": [{"Fn::Sub": ECR_READ_ONLY}],
                 "Policies": [
                     {
-                        "PolicyName": "Cloudplane_Bucket_Access",
+                        "PolicyName": policies.INSTANCE_BUCKET_POLICY_NAME,
                         "PolicyDocument": policies.document(
                             policies.instance_bucket_statements({"Fn::GetAtt": ["Bucket", "Arn"]})
                         ),

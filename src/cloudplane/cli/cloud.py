@@ -58,6 +58,7 @@ _COMMAND_MODULES = {
     "register": "cloudplane.cli.cloud_register",
     "edit": "cloudplane.cli.cloud_edit",
     "template": "cloudplane.cli.cloud_template",
+    "policy": "cloudplane.cli.cloud_policy",
 }
 
 
