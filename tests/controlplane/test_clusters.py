@@ -165,7 +165,8 @@ def test_nothing_runs_when_the_role_refuses_the_external_id(
     trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"] = "someone-else"
     aws("iam").update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(trust))
 
-    with pytest.raises(OperationFailed, match=f"cannot assume the cross-account role {built.cp_role}"):
+    revoked = f"access to cloud demo is revoked: its cross-account role {built.cp_role} cannot be assumed"
+    with pytest.raises(OperationFailed, match=revoked):
         client.launch_cluster("ws1", cloud_id=cloud["id"])
 
     assert aws("ec2").describe_instances()["Reservations"] == []

@@ -239,6 +239,6 @@ def test_the_server_cannot_use_a_role_that_does_not_trust_it(
     run = cloudplane("cluster", "launch", "--cloud", "demo", "--name", "ws1")
 
     assert run.exit_code == 1
-    assert f"cannot assume the cross-account role {built.cp_role}" in run.stderr
+    assert f"access to cloud demo is revoked: its cross-account role {built.cp_role}" in run.stderr
     assert "Traceback" not in run.stderr
     assert aws("ec2").describe_instances()["Reservations"] == []

@@ -315,9 +315,13 @@ def _foreign_group(built: BuiltCloud, kit: Kit) -> Broken:
 @scenario(COMMON, "IAM-1-role-missing", "IAM-1", Severity.ERROR)
 def _role_missing(built: BuiltCloud, kit: Kit) -> Broken:
     ghost = f"arn:aws:iam::{ACCOUNT}:role/customer/no-such-role"
-    # A customer-defined cloud has no stack to restore it from.
+    # A customer-defined cloud has no stack to restore it from. Without its role, cloudplane's access is
+    # gone: IAM-11 says so.
     return Broken(
-        built.with_resources(controlplane_role_arn=ghost), ghost, ("no-such-role", "register the cloud")
+        built.with_resources(controlplane_role_arn=ghost),
+        ghost,
+        ("no-such-role", "register the cloud"),
+        also=frozenset({"IAM-11"}),
     )
 
 

@@ -18,6 +18,7 @@ import boto3
 from cloudplane.aws.errors import AwsError, Fault
 from cloudplane.aws.session import AwsClients
 from cloudplane.errors import InputError, OperationFailed
+from cloudplane.revocation import access_revoked, what_to_do
 
 # Temporary credentials are renewed this long before they expire.
 _RENEW_MARGIN_SECONDS = 300
@@ -77,12 +78,8 @@ class CloudAccess:
 def _assume_failed(cloud: dict[str, Any], role_arn: str, exc: AwsError) -> str:
     name = cloud["name"]
     if exc.fault in (Fault.DENIED, Fault.NOT_FOUND):
-        return (
-            f"the control plane cannot assume the cross-account role {role_arn} of cloud {name!r}: "
-            f"{exc.code or exc.fault} ({exc.detail or 'refused'}). The role must exist and trust the control "
-            "plane's principal with the cloud's External ID: run `cloudplane cloud verify --name "
-            f"{name}` to see which (rule IAM-11)"
-        )
+        said = f"{exc.code or exc.fault}: {exc.detail}" if exc.detail else str(exc.code or exc.fault)
+        return f"{access_revoked(name, role_arn, said)}. {what_to_do(name)}"
     return f"the control plane cannot assume the cross-account role of cloud {name!r}: {exc}"
 
 

@@ -12,7 +12,8 @@ import boto3
 from botocore.config import Config
 
 from cloudplane.aws import policies
-from cloudplane.aws.errors import error_message, is_access_denied, is_transient
+from cloudplane.aws.errors import error_code, error_message, is_access_denied, is_transient
+from cloudplane.revocation import access_revoked, what_to_do
 from cloudplane.verify.context import VerifyContext, role_name
 from cloudplane.verify.iam_eval import (
     Decision,
@@ -468,8 +469,16 @@ def _assume(ctx: VerifyContext, arn: str, external_id: str, patient: bool) -> di
 
 @check("IAM-11", GROUP, Severity.ERROR)
 def controlplane_assume(ctx: VerifyContext) -> Iterator[Outcome]:
-    arn = _cp_arn(ctx)
+    arn = require(ctx.res.controlplane_role_arn)
     external_id = require(ctx.spec.external_id)
+    if ctx.role(arn) is None:
+        # A deleted role is the plainest way to take cloudplane's access away: say it as such.
+        yield fail(
+            access_revoked(ctx.spec.name, arn, "the role does not exist") + ".",
+            arn,
+            what_to_do(ctx.spec.name),
+        )
+        return
     who = principal(ctx)
     caller = ctx.account_id()
     if not principal_matches(who, f"arn:aws:iam::{caller}:root"):
@@ -490,6 +499,14 @@ def controlplane_assume(ctx: VerifyContext) -> Iterator[Outcome]:
             if patient and is_access_denied(exc)
             else ""
         )
+        if is_access_denied(exc) or error_code(exc) == "NoSuchEntity":
+            yield fail(
+                access_revoked(ctx.spec.name, arn, error_message(exc) + waited) + ".",
+                arn,
+                what_to_do(ctx.spec.name)
+                + " An SCP or a permission boundary that blocks sts:AssumeRole has the same effect.",
+            )
+            return
         yield fail(
             f"Role {arn} could not be assumed with this cloud's External ID: {error_message(exc)}{waited}.",
             arn,
