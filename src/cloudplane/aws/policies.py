@@ -22,9 +22,8 @@ CORS_METHODS = ("GET", "PUT", "POST", "HEAD", "DELETE")
 Statement = dict[str, Any]
 
 # The role Elastic Load Balancing creates in an account the first time it is used there.
-LOAD_BALANCING_SERVICE_LINKED_ROLE = (
-    "arn:aws:iam::*:role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing"
-)
+LOAD_BALANCING_SERVICE_LINKED_ROLE = "arn:aws:iam::*:role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing"
+SPOT_SERVICE_LINKED_ROLE = "arn:aws:iam::*:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot"
 INSTANCE_BUCKET_POLICY_NAME = "Cloudplane_Bucket_Access"
 
 
@@ -188,10 +187,13 @@ def _steady_state_statements() -> list[Statement]:
         _allow("DescribeMemoryDB", ["memorydb:DescribeClusters"]),
         _allow(
             "SpotServiceLinkedRole",
-            ["iam:CreateServiceLinkedRole", "iam:PutRolePolicy"],
-            "arn:aws:iam::*:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot",
+            ["iam:CreateServiceLinkedRole"],
+            SPOT_SERVICE_LINKED_ROLE,
             Condition={"StringLike": {"iam:AWSServiceName": "spot.amazonaws.com"}},
         ),
+        # Apart from the statement above: iam:AWSServiceName exists only for CreateServiceLinkedRole, so under
+        # that condition PutRolePolicy would never be allowed.
+        _allow("SpotServiceLinkedRolePolicy", ["iam:PutRolePolicy"], SPOT_SERVICE_LINKED_ROLE),
     ]
 
 

@@ -1,0 +1,70 @@
+"""Every policy document cloudplane applies passes a real IAM policy linter (parliament): no unknown action,
+no malformed ARN, no condition key that does not exist for its action. What it reports beyond that is
+listed here, each with the reason it is meant."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from parliament import analyze_policy_string
+
+from cloudplane.aws import policies
+
+# Issues accepted wherever they occur, and (issue, the action it names) accepted for that action only.
+ACCEPTED_ISSUES = {
+    # The seed's policies act on "*" where AWS offers no narrower resource, or where the resources (instances,
+    # volumes, stacks, load balancers) are made by the control plane and not known in advance.
+    "RESOURCE_STAR",
+}
+ACCEPTED_FOR_ACTION = {
+    # RunInstances is split in two statements (the instance carrying the cloud's tag, and the untagged
+    # resources a launch uses), so each one alone lacks the other's resource types.
+    ("RESOURCE_MISMATCH", "ec2:RunInstances"),
+    # In the Deny on tagging other instances, ec2:CreateAction is absent for DeleteTags, so StringNotEquals
+    # holds and the Deny applies: deleting tags of another cloud's instance is refused, as meant.
+    ("UNKNOWN_CONDITION_FOR_ACTION", "ec2:DeleteTags"),
+}
+
+
+def _documents() -> dict[str, dict[str, Any]]:
+    documents = {f"{name} (any cloud)": doc for name, doc in policies.controlplane_inline_policies().items()}
+    scoped = policies.controlplane_inline_policies("cld_abcdefghij0123456789")
+    documents.update({f"{name} (one cloud)": doc for name, doc in scoped.items()})
+    documents.update(policies.instance_policies("cloudplane-data-cld-abcdefghij0123456789"))
+    return documents
+
+
+def _unexpected(document: dict[str, Any]) -> list[str]:
+    found = []
+    for finding in analyze_policy_string(json.dumps(document)).findings:
+        detail = json.dumps(finding.detail)
+        if finding.issue in ACCEPTED_ISSUES:
+            continue
+        if any(finding.issue == issue and action in detail for issue, action in ACCEPTED_FOR_ACTION):
+            continue
+        found.append(f"{finding.issue}: {detail}")
+    return found
+
+
+@pytest.mark.parametrize("name", list(_documents()))
+def test_policy_passes_the_linter(name: str) -> None:
+    assert _unexpected(_documents()[name]) == []
+
+
+def test_the_linter_catches_what_it_is_here_for() -> None:
+    broken = policies.document(
+        [
+            {"Effect": "Allow", "Action": ["ec2:RunInstance"], "Resource": "*"},
+            {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::bucket"},
+            {
+                "Effect": "Allow",
+                "Action": ["iam:PutRolePolicy"],
+                "Resource": "*",
+                "Condition": {"StringLike": {"iam:AWSServiceName": "spot.amazonaws.com"}},
+            },
+        ]
+    )
+    issues = {line.split(":")[0] for line in _unexpected(broken)}
+    assert {"UNKNOWN_ACTION", "RESOURCE_MISMATCH", "UNKNOWN_CONDITION_FOR_ACTION"} <= issues
