@@ -10,6 +10,7 @@ from cloudplane.errors import InputError
 
 CLOUD_ID_PREFIX = "cld_"
 CLUSTER_ID_PREFIX = "cls_"
+RUN_ID_PREFIX = "fvr_"
 TAG_KEY = "cloudplane-cloud-id"
 # Every instance of a cluster carries the cluster's name and id in these tags (and the cloud's TAG_KEY).
 CLUSTER_TAG_KEY = "cloudplane-cluster"
@@ -63,7 +64,12 @@ def validate_cluster_name(name: str) -> str:
 
 
 def new_cluster_id() -> str:
-    return CLUSTER_ID_PREFIX + "".join(secrets.choice(_ALPHABET) for _ in range(20))
+    return _new_id(CLUSTER_ID_PREFIX)
+
+
+def new_run_id() -> str:
+    """A functional verification run's id."""
+    return _new_id(RUN_ID_PREFIX)
 
 
 def external_id_problem(external_id: str) -> str | None:
@@ -76,8 +82,13 @@ def external_id_problem(external_id: str) -> str | None:
     return f"an External ID has 2-1224 characters, got {len(external_id)}"
 
 
+def _new_id(prefix: str) -> str:
+    """A prefix and 20 random lowercase letters or digits: cloud, cluster and run ids alike."""
+    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(20))
+
+
 def new_cloud_id() -> str:
-    return CLOUD_ID_PREFIX + "".join(secrets.choice(_ALPHABET) for _ in range(20))
+    return _new_id(CLOUD_ID_PREFIX)
 
 
 def new_external_id(cloud_id: str) -> str:

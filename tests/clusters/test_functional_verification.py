@@ -19,7 +19,7 @@ from cloudplane.errors import Conflict, InputError, NotFound
 from cloudplane.sandbox.server import SandboxServer
 from tests.controlplane.conftest import TRANSPORTS, mint_token, serve
 from tests.enforcement import acting_as
-from tests.verify.builders import BuiltCloud, build_cloud
+from tests.verify.builders import BuiltCloud, build_cloud, record_in
 
 Aws = Callable[..., Any]
 WORKSPACE_CHECKS = [
@@ -58,16 +58,7 @@ def direct(tmp_path: Any, quick: None) -> Iterator[ControlPlaneClient]:
 
 def register(client: ControlPlaneClient, built: BuiltCloud, *, state: str = "active") -> dict[str, Any]:
     """The built cloud as `cloud register` leaves it in the control plane."""
-    cloud = client.create_cloud(
-        "demo",
-        "aws",
-        built.spec.region,
-        CUSTOMER_DEFINED,
-        built.spec.networking,
-        external_id=built.spec.external_id,
-        resources=built.spec.resources.to_dict(),
-    )
-    return client.update_cloud(cloud["id"], state=state)
+    return record_in(client, built, state=state)
 
 
 def finish(client: ControlPlaneClient, run: dict[str, Any], seconds: float = 60) -> dict[str, Any]:

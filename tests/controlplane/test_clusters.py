@@ -13,22 +13,7 @@ from cloudplane.client import ControlPlaneClient
 from cloudplane.cloud import CUSTOMER_DEFINED
 from cloudplane.errors import Conflict, InputError, NotFound, OperationFailed
 from cloudplane.naming import CLUSTER_ID_TAG_KEY, CLUSTER_TAG_KEY, TAG_KEY
-from tests.verify.builders import BuiltCloud, build_cloud
-
-
-def _register(client: ControlPlaneClient, built: BuiltCloud, name: str = "demo") -> dict[str, Any]:
-    """The built cloud recorded in the control plane, active, as `cloud register` leaves it."""
-    resources = built.spec.resources.to_dict()
-    cloud = client.create_cloud(
-        name,
-        "aws",
-        built.spec.region,
-        CUSTOMER_DEFINED,
-        built.spec.networking,
-        external_id=built.spec.external_id,
-        resources=resources,
-    )
-    return client.update_cloud(cloud["id"], state="active")
+from tests.verify.builders import BuiltCloud, build_cloud, record_in
 
 
 @pytest.fixture
@@ -55,7 +40,7 @@ def _instances(aws: Callable[..., Any], ids: list[str]) -> list[dict[str, Any]]:
 def test_launch_runs_tagged_instances_in_the_clouds_network(
     client: ControlPlaneClient, built: BuiltCloud, aws: Callable[..., Any]
 ) -> None:
-    cloud = _register(client, built)
+    cloud = record_in(client, built)
 
     cluster = client.launch_cluster("ws1", cloud_id=cloud["id"])
 
@@ -79,7 +64,7 @@ def test_launch_runs_tagged_instances_in_the_clouds_network(
 def test_list_refreshes_states_and_terminate_ends_the_cluster(
     client: ControlPlaneClient, built: BuiltCloud, aws: Callable[..., Any]
 ) -> None:
-    cloud = _register(client, built)
+    cloud = record_in(client, built)
     launched = client.launch_cluster("ws1", cloud_id=cloud["id"])
 
     [listed] = client.list_clusters()
@@ -98,7 +83,7 @@ def test_list_refreshes_states_and_terminate_ends_the_cluster(
 
 
 def test_a_live_name_cannot_be_launched_twice(client: ControlPlaneClient, built: BuiltCloud) -> None:
-    cloud = _register(client, built)
+    cloud = record_in(client, built)
     client.launch_cluster("ws1", cloud_id=cloud["id"])
 
     with pytest.raises(Conflict, match="ws1"):
@@ -106,7 +91,7 @@ def test_a_live_name_cannot_be_launched_twice(client: ControlPlaneClient, built:
 
 
 def test_launch_without_a_cloud_uses_the_default_cloud(client: ControlPlaneClient, built: BuiltCloud) -> None:
-    cloud = _register(client, built)
+    cloud = record_in(client, built)
     with pytest.raises(InputError, match="no default cloud"):
         client.launch_cluster("ws1")
     client.set_default(cloud["id"])
@@ -117,7 +102,7 @@ def test_launch_without_a_cloud_uses_the_default_cloud(client: ControlPlaneClien
 def test_cloud_instances_lists_live_instances_by_cluster(
     client: ControlPlaneClient, built: BuiltCloud
 ) -> None:
-    cloud = _register(client, built)
+    cloud = record_in(client, built)
     launched = client.launch_cluster("ws1", cloud_id=cloud["id"])
 
     [instance] = client.cloud_instances(cloud["id"])
@@ -131,7 +116,7 @@ def test_cloud_instances_lists_live_instances_by_cluster(
 def test_bad_cluster_names_are_refused_before_anything_runs(
     client: ControlPlaneClient, built: BuiltCloud, aws: Callable[..., Any]
 ) -> None:
-    cloud = _register(client, built)
+    cloud = record_in(client, built)
 
     for name in ["", "WS1", "-ws", "ws_1", "a" * 41]:
         with pytest.raises(InputError, match="cluster name"):
@@ -143,7 +128,7 @@ def test_bad_cluster_names_are_refused_before_anything_runs(
 def test_launch_in_a_cloud_that_is_not_active_is_refused(
     client: ControlPlaneClient, built: BuiltCloud
 ) -> None:
-    cloud = _register(client, built)
+    cloud = record_in(client, built)
     client.update_cloud(cloud["id"], state="deleting")
 
     with pytest.raises(Conflict, match="deleting"):
@@ -159,7 +144,7 @@ def test_nothing_runs_when_the_role_refuses_the_external_id(
     client: ControlPlaneClient, built: BuiltCloud, aws: Callable[..., Any]
 ) -> None:
     """The trust policy decides: a role that requires another External ID cannot be used at all."""
-    cloud = _register(client, built)
+    cloud = record_in(client, built)
     role_name = built.cp_role.split("/")[-1]
     trust = aws("iam").get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
     trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"] = "someone-else"
@@ -195,7 +180,7 @@ def test_load_balancer_clean_up_removes_only_the_clouds_tagged_stacks_and_certif
 ) -> None:
     from cloudplane.clusters.load_balancers import tags
 
-    cloud = _register(client, built)
+    cloud = record_in(client, built)
     group = {
         "Type": "AWS::EC2::SecurityGroup",
         "Properties": {"GroupDescription": "lb", "VpcId": built.vpc_id},
@@ -222,7 +207,7 @@ def test_load_balancer_clean_up_removes_only_the_clouds_tagged_stacks_and_certif
 def test_load_balancer_clean_up_names_a_stack_that_cannot_be_deleted(
     client: ControlPlaneClient, built: BuiltCloud, aws: Callable[..., Any]
 ) -> None:
-    cloud = _register(client, built)
+    cloud = record_in(client, built)
     stack = _tagged_stack(aws, "lb-with-data", cloud["id"], {"Logs": {"Type": "AWS::S3::Bucket"}})
     bucket = aws("cloudformation").describe_stack_resources(StackName=stack)["StackResources"][0][
         "PhysicalResourceId"
@@ -250,7 +235,7 @@ def test_clusters_on_postgres(
             conn.execute(text("DELETE FROM clouds"))
     engine.dispose()
     with ControlPlaneClient.embedded(url) as client:
-        cloud = _register(client, built)
+        cloud = record_in(client, built)
         launched = client.launch_cluster("ws1", cloud_id=cloud["id"])
         with pytest.raises(Conflict):
             client.launch_cluster("ws1", cloud_id=cloud["id"])

@@ -30,7 +30,7 @@ from cloudplane.sandbox.server import SandboxServer
 from tests.controlplane.conftest import mint_token
 from tests.enforcement import enforce_iam
 from tests.helpers import cloudplane
-from tests.verify.builders import build_cloud
+from tests.verify.builders import build_cloud, record_in
 
 SERVER_ACCOUNT = "999999999999"
 SERVER_PRINCIPAL = f"arn:aws:iam::{SERVER_ACCOUNT}:root"
@@ -172,17 +172,7 @@ def test_cli_commands_reach_aws_only_through_the_clouds_role(
     trust["Statement"][0]["Principal"] = {"AWS": SERVER_PRINCIPAL}
     aws("iam").update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(trust))
     with ControlPlaneClient.remote(server_url, token=token) as admin:
-        cloud = admin.create_cloud(
-            "demo",
-            "aws",
-            "us-west-2",
-            CUSTOMER_DEFINED,
-            "public",
-            external_id=built.spec.external_id,
-            resources=built.spec.resources.to_dict(),
-            options={"controlplane_principal": SERVER_PRINCIPAL},
-        )
-        admin.update_cloud(cloud["id"], state="active")
+        record_in(admin, built, options={"controlplane_principal": SERVER_PRINCIPAL})
 
     proxy = RecordingProxy(int(server_url.rsplit(":", 1)[1]))
     monkeypatch.setenv("CLOUDPLANE_URL", proxy.url)
@@ -223,16 +213,7 @@ def test_the_server_cannot_use_a_role_that_does_not_trust_it(
     server_url, token = server_process
     built = build_cloud(aws, deployment=CUSTOMER_DEFINED, efs=False, azs=2)
     with ControlPlaneClient.remote(server_url, token=token) as admin:
-        cloud = admin.create_cloud(
-            "demo",
-            "aws",
-            "us-west-2",
-            CUSTOMER_DEFINED,
-            "public",
-            external_id=built.spec.external_id,
-            resources=built.spec.resources.to_dict(),
-        )
-        admin.update_cloud(cloud["id"], state="active")
+        record_in(admin, built)
     monkeypatch.setenv("CLOUDPLANE_URL", server_url)
     monkeypatch.setenv("CLOUDPLANE_TOKEN", token)
 

@@ -13,7 +13,7 @@ from cloudplane.client import ControlPlaneClient
 from cloudplane.cloud import CUSTOMER_DEFINED
 from cloudplane.verify.context import role_name
 from tests.helpers import cloudplane
-from tests.verify.builders import BuiltCloud, build_cloud
+from tests.verify.builders import BuiltCloud, build_cloud, record_in
 
 REVOKED = "cloudplane's access to cloud demo is revoked"
 
@@ -22,16 +22,7 @@ REVOKED = "cloudplane's access to cloud demo is revoked"
 def registered(aws: Callable[..., Any]) -> BuiltCloud:
     built = build_cloud(aws, deployment=CUSTOMER_DEFINED, efs=False, azs=2)
     with ControlPlaneClient.embedded() as client:
-        cloud = client.create_cloud(
-            "demo",
-            "aws",
-            built.spec.region,
-            CUSTOMER_DEFINED,
-            built.spec.networking,
-            external_id=built.spec.external_id,
-            resources=built.spec.resources.to_dict(),
-        )
-        client.update_cloud(cloud["id"], state="active")
+        record_in(client, built)
     assert cloudplane("cloud", "verify", "--name", "demo").exit_code == 0
     return built
 

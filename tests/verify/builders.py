@@ -372,3 +372,25 @@ def build_cloud(
         stack_resources=stack_resources,
         **net,
     )
+
+
+def record_in(
+    client: Any,
+    built: BuiltCloud,
+    name: str = "demo",
+    *,
+    state: str = "active",
+    options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The built (customer-defined) cloud recorded in a control-plane client, as `cloud register` leaves it."""
+    cloud = client.create_cloud(
+        name,
+        "aws",
+        built.spec.region,
+        "customer_defined",
+        built.spec.networking,
+        options=options,
+        external_id=built.spec.external_id,
+        resources=built.spec.resources.to_dict(),
+    )
+    return client.update_cloud(cloud["id"], state=state)

@@ -3,8 +3,6 @@ and the report a finished run leaves on its cloud. No AWS and no HTTP here."""
 
 from __future__ import annotations
 
-import secrets
-import string
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,13 +14,6 @@ from cloudplane.controlplane.db import session_factory
 from cloudplane.controlplane.models import FUNCTIONAL_VERIFICATION_STATES, Cloud, FunctionalVerification
 from cloudplane.controlplane.store import utcnow
 from cloudplane.errors import InputError, NotFound
-
-RUN_ID_PREFIX = "fvr_"
-_ALPHABET = string.ascii_lowercase + string.digits
-
-
-def new_run_id() -> str:
-    return RUN_ID_PREFIX + "".join(secrets.choice(_ALPHABET) for _ in range(20))
 
 
 class FunctionalVerificationStore:

@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from cloudplane import naming
 from cloudplane.controlplane.cloud_access import CloudAccess, CloudActionFailed, through_role
-from cloudplane.controlplane.functional_store import FunctionalVerificationStore, new_run_id
+from cloudplane.controlplane.functional_store import FunctionalVerificationStore
 from cloudplane.errors import CloudplaneError, InputError
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ class FunctionalVerificationOperations:
         with through_role(cloud):
             file_system, mount_targets = _mount_targets(clients, cloud)
             memorydb = _memorydb_endpoint(clients, cloud)
-        run_id = new_run_id()
+        run_id = naming.new_run_id()
         owner = _owner()
         records = [functional.new_target(name, _cluster_name(name)) for name in names]
         self._runs.create(
