@@ -71,3 +71,17 @@ def test_the_embedded_control_plane_loads_no_web_stack(tmp_path) -> None:
 
     assert set(loaded()) <= {"alembic"}  # the first run creates the schema
     assert loaded() == []  # later runs only read the schema's version
+
+
+def test_reading_clouds_in_process_loads_no_aws_sdk(tmp_path) -> None:
+    """boto3 costs about 80 ms to import; the control plane loads it only once it acts in AWS."""
+    url = f"sqlite:///{tmp_path / 'cloudplane.db'}"
+    code = (
+        "import json, sys\n"
+        "from cloudplane.client import ControlPlaneClient\n"
+        f"with ControlPlaneClient.embedded({url!r}) as client:\n"
+        "    client.list_clouds()\n"
+        "print(json.dumps([m for m in ['boto3', 'boto3.session'] if m in sys.modules]))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert json.loads(run.stdout) == []

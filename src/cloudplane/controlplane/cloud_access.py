@@ -11,14 +11,16 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
-
-import boto3
+from typing import TYPE_CHECKING, Any
 
 from cloudplane.aws.errors import AwsError, Fault
-from cloudplane.aws.session import AwsClients
 from cloudplane.errors import InputError, OperationFailed
 from cloudplane.revocation import access_revoked, what_to_do
+
+if TYPE_CHECKING:  # boto3 is loaded only once the control plane acts in AWS, not by `cloud list`
+    import boto3
+
+    from cloudplane.aws.session import AwsClients
 
 # Temporary credentials are renewed this long before they expire.
 _RENEW_MARGIN_SECONDS = 300
@@ -33,7 +35,7 @@ class CloudAccess:
     """Sessions in customer accounts, one per cloud, cached until shortly before they expire."""
 
     def __init__(self, own_session: Callable[[], boto3.session.Session] | None = None) -> None:
-        self._own_session = own_session or boto3.session.Session
+        self._own_session = own_session
         self._cache: dict[tuple[str, str, str], tuple[float, AwsClients]] = {}
         self._lock = threading.Lock()
 
@@ -56,7 +58,13 @@ class CloudAccess:
         return clients
 
     def _assume(self, cloud: dict[str, Any], role_arn: str) -> tuple[float, AwsClients]:
-        own = AwsClients(cloud["region"], self._own_session())
+        import boto3
+
+        from cloudplane.aws.session import AwsClients
+
+        own = AwsClients(
+            cloud["region"], self._own_session() if self._own_session else boto3.session.Session()
+        )
         try:
             answer = own.client("sts").assume_role(
                 RoleArn=role_arn,
