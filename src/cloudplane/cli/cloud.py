@@ -59,6 +59,7 @@ _COMMAND_MODULES = {
     "edit": "cloudplane.cli.cloud_edit",
     "template": "cloudplane.cli.cloud_template",
     "policy": "cloudplane.cli.cloud_policy",
+    "update": "cloudplane.cli.cloud_update",
 }
 
 
