@@ -33,7 +33,8 @@ from cloudplane.aws.template import (
     memorydb_zone_names,
     stack_parameters,
 )
-from cloudplane.cloud import MANAGED
+from cloudplane.cloud import MANAGED, CloudSpec
+from cloudplane.clouds import stack_repair
 from cloudplane.clouds.claims import CloudClaim
 from cloudplane.clouds.identity import caller_identity
 from cloudplane.clouds.outputs import resources_from_outputs
@@ -293,6 +294,14 @@ class _Plan:
     params: list[dict[str, str]]
     template_changed: bool
     add_memorydb: bool
+    missing: list[str] = field(default_factory=list)  # logical ids deleted outside CloudFormation
+    repair_template: dict[str, Any] | None = None  # the stack without them and what refers to them
+
+    def templates(self) -> list[dict[str, Any]]:
+        """The templates to apply, in order."""
+        if self.repair_template is not None:
+            return [self.repair_template, self.template]
+        return [self.template] if self.template_changed else []
 
 
 def _settle_running_update(aws: AwsClients, console: Console, stack: dict[str, Any]) -> dict[str, Any]:
@@ -352,7 +361,15 @@ def _plan(aws: AwsClients, cloud: dict[str, Any], request: UpdateRequest, consol
             f"your statements are kept in {CUSTOMER_DRIFTS_POLICY_NAME}: move your own statements to a managed "
             "policy attached to the role, then re-run the command; nothing was changed"
         )
+    missing = _missing_resources(aws, cloud, template)
+    repair_template = None
+    if missing:
+        repair_template = stack_repair.template_without(
+            deployed, stack_repair.with_dependents(deployed, set(missing))
+        )
     return _Plan(
+        missing=missing,
+        repair_template=repair_template,
         stack=stack,
         role=role,
         live=live,
@@ -366,14 +383,34 @@ def _plan(aws: AwsClients, cloud: dict[str, Any], request: UpdateRequest, consol
     )
 
 
+def _show_changes(plan: _Plan, changes: list[StackChange], console: Console) -> None:
+    if not changes:
+        return
+    console.info(f"Changes to stack {plan.stack['StackName']}:")
+    width = max(len(c.logical_id) for c in changes)
+    for change in changes:
+        console.info(f"  {change.verb:<8} {change.logical_id:<{width}}  {change.resource_type}")
+
+
+def _missing_resources(aws: AwsClients, cloud: dict[str, Any], template: dict[str, Any]) -> list[str]:
+    """Logical ids of the stack's resources that were deleted outside CloudFormation (and are still wanted)."""
+    from cloudplane.verify.checks.stack import missing_resources
+    from cloudplane.verify.context import VerifyContext
+
+    missing, _ = missing_resources(VerifyContext(CloudSpec.from_record(cloud), aws))
+    wanted = template.get("Resources") or {}
+    return sorted(r["LogicalResourceId"] for r in missing if r.get("LogicalResourceId") in wanted)
+
+
 def _describe_plan(plan: _Plan, changes: list[StackChange], console: Console) -> str:
     """Print what the update will do; return the confirmation question."""
     stack_name = plan.stack["StackName"]
-    if changes:
-        console.info(f"Changes to stack {stack_name}:")
-        width = max(len(c.logical_id) for c in changes)
-        for change in changes:
-            console.info(f"  {change.verb:<8} {change.logical_id:<{width}}  {change.resource_type}")
+    if plan.missing:
+        console.warn(
+            f"Deleted outside CloudFormation: {', '.join(plan.missing)}. To bring them back the stack is "
+            "updated twice: first without them and what refers to them (below), then whole again."
+        )
+    _show_changes(plan, changes, console)
     if plan.drift.kept:
         console.warn(
             f"{len(plan.drift.kept)} statement(s) you added to the managed policies of role {plan.role} will be "
@@ -411,20 +448,21 @@ def update_managed_cloud(
     with CloudClaim(client, "update") as claim:
         cloud = claim.take(cloud["id"])
         plan = _plan(aws, cloud, request, console)
-        if not plan.template_changed and not plan.reput and plan.drifts_policy is None:
+        templates = plan.templates()
+        if not templates and not plan.reput and plan.drifts_policy is None:
             console.success(
                 f"Cloud {cloud['name']} is up to date: its stack and its role's policies are those of this "
                 "cloudplane version. Nothing was changed."
             )
             return UpdateResult(cloud, "up_to_date")
         cfn = aws.client("cloudformation")
-        change_set_id, changes = (
-            _create_change_set(
-                cfn, plan.stack["StackId"], plan.stack["StackName"], plan.template, plan.params, console
+
+        def change_set(template: dict[str, Any]) -> tuple[str | None, list[StackChange]]:
+            return _create_change_set(
+                cfn, plan.stack["StackId"], plan.stack["StackName"], template, plan.params, console
             )
-            if plan.template_changed
-            else (None, [])
-        )
+
+        change_set_id, changes = change_set(templates[0]) if templates else (None, [])
         question = _describe_plan(plan, changes, console)
         try:
             confirm(question)
@@ -433,8 +471,15 @@ def update_managed_cloud(
                 cfn.delete_change_set(ChangeSetName=change_set_id, StackName=plan.stack["StackId"])
             raise
         kept = _keep_customer_statements(aws, plan, console)
+        applied = list(changes)
         if change_set_id:
             _execute(aws, console, cloud, plan, change_set_id, len(changes), kept)
+        for later in templates[1:]:
+            change_set_id, changes = change_set(later)
+            _show_changes(plan, changes, console)
+            if change_set_id:
+                _execute(aws, console, cloud, plan, change_set_id, len(changes), kept)
+            applied += changes
         _rewrite_managed_policies(aws, plan, console)
         cloud = _record(aws, client, cloud, plan)
         console.info("Verifying the updated cloud ...")

@@ -140,10 +140,8 @@ def _checkers(ctx: VerifyContext, resources: list[Item]) -> dict[str, Callable[[
     }
 
 
-@check("CFN-2", GROUP, Severity.WARNING, deployments=(MANAGED,))
-def stack_drift(ctx: VerifyContext) -> Iterator[Outcome]:
-    stack = require(ctx.stack())
-    name = stack.get("StackName", ctx.res.cloudformation_stack_id)
+def missing_resources(ctx: VerifyContext) -> tuple[list[Item], int]:
+    """The stack's resources deleted outside CloudFormation, and how many resources were checked."""
     resources = [
         r
         for r in ctx.stack_resources()
@@ -165,6 +163,14 @@ def stack_drift(ctx: VerifyContext) -> Iterator[Outcome]:
         present = checker(ids)
         checked += len(members)
         missing.extend(r for r in members if r["PhysicalResourceId"] not in present)
+    return missing, checked
+
+
+@check("CFN-2", GROUP, Severity.WARNING, deployments=(MANAGED,))
+def stack_drift(ctx: VerifyContext) -> Iterator[Outcome]:
+    stack = require(ctx.stack())
+    name = stack.get("StackName", ctx.res.cloudformation_stack_id)
+    missing, checked = missing_resources(ctx)
     for resource in missing:
         physical = resource["PhysicalResourceId"]
         yield fail(
