@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from typing import Any
@@ -10,7 +11,7 @@ import pytest
 
 from cloudplane.naming import TAG_KEY
 from cloudplane.verify.report import Report, Severity
-from tests.verify.asserts import assert_fails, failed_checks
+from tests.verify.asserts import assert_fails, assert_passes, failed_checks
 from tests.verify.builders import STACK_TEMPLATE, BuiltCloud
 
 Make = Callable[..., BuiltCloud]
@@ -61,6 +62,34 @@ def test_cfn1_rolled_back_stack(make_cloud: Make, verify: Verify, shared_aws: An
     status = cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"]
     report = verify(built.with_resources(cloudformation_stack_id=stack))
     assert_fails(report, "CFN-1", Severity.ERROR, stack, status)
+
+
+def test_cfn1_update_rolled_back_stack_is_usable(
+    make_cloud: Make, verify: Verify, shared_aws: Any, sandbox: Any
+) -> None:
+    built = make_cloud(efs=False)
+    cfn = shared_aws("cloudformation")
+    grown = copy.deepcopy(STACK_TEMPLATE)
+    grown["Resources"]["SecondGroup"] = copy.deepcopy(grown["Resources"]["ExtraGroup"])
+    sandbox.fail_next("AWS::EC2::SecurityGroup", "security group limit reached", logical_id="SecondGroup")
+    cfn.update_stack(
+        StackName=built.stack_id,
+        TemplateBody=json.dumps(grown),
+        Parameters=[{"ParameterKey": "VpcId", "UsePreviousValue": True}],
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    assert (
+        cfn.describe_stacks(StackName=built.stack_id)["Stacks"][0]["StackStatus"]
+        == "UPDATE_ROLLBACK_COMPLETE"
+    )
+
+    report = verify(built.spec)
+
+    assert_passes(report, "CFN-1")
+    (finding,) = [f for f in report.findings if f.check == "CFN-1"]
+    assert "UPDATE_ROLLBACK_COMPLETE" in finding.message and "rolled back" in finding.message
+    assert "previous configuration" in finding.message and "`cloudplane cloud update`" in finding.message
+    assert not {"CFN-1", "CFN-2"} & failed_checks(report)
 
 
 @pytest.mark.parametrize("logical_id", ["ExtraGroup", "ExtraRole", "ExtraBucket"])

@@ -29,6 +29,14 @@ What the extensions change (each module's docstring has the details):
   DependencyViolation, as does deleting a subnet that still has network interfaces.
 - cfn_lifecycle: per-resource stack events and statuses, rollback of a failed create (ROLLBACK_COMPLETE),
   DELETE_FAILED that keeps the stack, OnFailure, no lazy re-creation of resources by describe calls.
+- cfn_update_rollback: UpdateStack and ExecuteChangeSet create / update resources in dependency order, delete
+  dropped ones in UPDATE_COMPLETE_CLEANUP_IN_PROGRESS, and a failed update rolls back (UPDATE_ROLLBACK_IN_PROGRESS
+  -> UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS -> UPDATE_ROLLBACK_COMPLETE): changed resources get their
+  previous properties, new ones are deleted, the previous template and parameters stay; the request succeeds.
+- cfn_change_sets, cfn_change_diff: UPDATE change sets list Add / Modify (Replacement True | False | Conditional,
+  Scope, Details) / Remove from resolved properties; no change ends FAILED with CloudFormation's reason;
+  ExecuteChangeSet runs the update path above (EXECUTE_COMPLETE / EXECUTE_FAILED) and drops the stack's other
+  change sets; lookups by name honour StackName.
 - s3_policy: bucket policies with Conditions (e.g. aws:SecureTransport) no longer block object calls.
 - memorydb_api: parameter groups, DescribeParameters, DescribeACLs; CreateCluster validates its references.
 - iam_startup: AWS-managed policies are loaded without costing about a second after every reset.
@@ -59,8 +67,10 @@ Test hooks for failure paths:
 - A resource can fail naturally, e.g. an `AWS::EC2::Subnet` whose CidrBlock lies outside the VPC fails with
   InvalidSubnet.Range and the stack rolls back to ROLLBACK_COMPLETE.
 - `POST /moto-api/cloudplane/fail-next` with `{"ResourceType": "AWS::EFS::FileSystem", "Reason": "..."}`
-  (optionally "LogicalResourceId") makes the next create of that type fail with exactly that reason.
-  Rules fire once; `POST /moto-api/reset` clears them.
+  (optionally "LogicalResourceId") makes the next create of that type fail with exactly that reason, in
+  CreateStack or in an update that adds the resource; with `"Operation": "update"` the next in-place update of
+  such an existing resource fails instead (UPDATE_FAILED, then UPDATE_ROLLBACK_COMPLETE). Rules fire once;
+  `POST /moto-api/reset` clears them.
 - `POST /moto-api/cloudplane/service-quotas` with `[{"ServiceCode", "QuotaCode", "Value", "Region"?}]` sets
   quota values until the next reset; `CLOUDPLANE_SANDBOX_QUOTAS` (JSON or a file path) sets start-up values.
 - `POST /moto-api/cloudplane/regions` with `{"disabled": ["ap-east-1"]}` disables opt-in regions until the next
@@ -88,6 +98,7 @@ def install() -> None:
         from . import (
             _moto_api,
             acm_in_use,
+            cfn_change_sets,
             cfn_delete,
             cfn_getatt,
             cfn_intrinsics,
@@ -95,6 +106,7 @@ def install() -> None:
             cfn_limits,
             cfn_properties,
             cfn_types,
+            cfn_update_rollback,
             cfn_updates,
             ec2_rules,
             elb_health,
@@ -126,6 +138,8 @@ def install() -> None:
             cfn_types,
             cfn_updates,
             cfn_lifecycle,
+            cfn_update_rollback,
+            cfn_change_sets,
             cfn_limits,
             s3_policy,
             memorydb_api,

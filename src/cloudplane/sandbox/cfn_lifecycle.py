@@ -16,8 +16,9 @@
   a rolled-back or deleted stack does not bring its resources back.
 - update_stack emits UPDATE_* resource events, and a resource whose type moto cannot update stays tracked
   by the stack (moto would drop it and leak it on delete).
-Not covered: a failing update_stack still raises to the client and nothing is rolled back (no
-UPDATE_ROLLBACK_*); executing a change set does not roll back either.
+Updates (their order, cleanup phase and UPDATE_ROLLBACK_*) are run by cfn_update_rollback, change sets by
+cfn_change_sets; both go through the create and update paths here.
+Not covered: ExecuteChangeSet of a CREATE change set still runs moto's own path (no rollback).
 """
 
 from __future__ import annotations
@@ -210,6 +211,7 @@ def _update_resource(
     physical_id = _physical_id(previous)
     _emit(resources_map, logical_id, resource_type, "UPDATE_IN_PROGRESS", physical_id)
     try:
+        fault_injection.check(resource_type, logical_id, fault_injection.UPDATE)
         updated = original(parsing, "parse_and_update_resource")(
             logical_id, resource_json, resources_map, account_id, region_name
         )
@@ -320,12 +322,22 @@ def _create_stack_request(orig: Any, self: Any) -> Any:
 # --- delete ----------------------------------------------------------------------------------------------
 
 
-def _delete_resources(resource_map: Any, rollback: bool = False, quiet: bool = False) -> None:
-    """Delete what the stack created, newest first, retrying in passes while a pass makes progress."""
+def _delete_resources(
+    resource_map: Any,
+    rollback: bool = False,
+    quiet: bool = False,
+    logical_ids: list[str] | None = None,
+    templates: dict[str, Any] | None = None,
+) -> None:
+    """Delete what the stack created (or `logical_ids`, given oldest first), newest first, retrying in
+    passes while a pass makes progress. `templates`: the resources' declarations, when not the current ones."""
     parsed = resource_map._parsed_resources
-    templates = resource_map._resource_json_map
-    order = [lid for lid in _created(resource_map) if lid in parsed]
-    order += [lid for lid in templates if lid in parsed and lid not in order and _is_resource(parsed[lid])]
+    templates = resource_map._resource_json_map if templates is None else templates
+    if logical_ids is not None:
+        order = [lid for lid in logical_ids if lid in parsed]
+    else:
+        order = [lid for lid in _created(resource_map) if lid in parsed]
+        order += [lid for lid in templates if lid in parsed and lid not in order and _is_resource(parsed[lid])]
     pending: list[str] = []
     for logical_id in reversed(order):
         policy = templates.get(logical_id, {}).get("DeletionPolicy")

@@ -1,7 +1,10 @@
-"""Make the next CloudFormation create of a given resource type fail on purpose (for rollback tests).
+"""Make the next CloudFormation create (or update) of a given resource type fail on purpose (for rollback tests).
 
 `POST /moto-api/cloudplane/fail-next` with `{"ResourceType": "AWS::EFS::FileSystem", "Reason": "..."}`
-(or a list of such objects; an optional "LogicalResourceId" narrows the match). Each rule fires once.
+(or a list of such objects). Optional keys: "LogicalResourceId" narrows the match; "Operation" is "create"
+(the default: a new resource, in CreateStack or in an update that adds it) or "update" (an existing resource
+that an UpdateStack or ExecuteChangeSet changes in place). The resource fails with exactly that reason as its
+CREATE_FAILED / UPDATE_FAILED event, and the stack rolls back. Each rule fires once.
 `GET` lists the pending rules, `DELETE` drops them, and `POST /moto-api/reset` clears them too.
 """
 
@@ -13,6 +16,9 @@ from typing import Any
 from . import _moto_api
 
 DEFAULT_REASON = "Resource creation failed (injected by the sandbox)"
+UPDATE_REASON = "Resource update failed (injected by the sandbox)"
+CREATE, UPDATE = "create", "update"
+OPERATIONS = (CREATE, UPDATE)
 
 _lock = threading.Lock()
 _rules: list[dict[str, str]] = []
@@ -22,10 +28,17 @@ class InjectedFailure(Exception):
     """Raised in place of creating a resource; its message is the event's ResourceStatusReason."""
 
 
-def add_rule(resource_type: str, reason: str | None = None, logical_id: str | None = None) -> None:
-    rule = {"ResourceType": resource_type, "Reason": reason or DEFAULT_REASON}
+def add_rule(
+    resource_type: str, reason: str | None = None, logical_id: str | None = None, operation: str = CREATE
+) -> None:
+    if operation not in OPERATIONS:
+        raise ValueError(f"Operation must be one of {', '.join(OPERATIONS)}, not {operation!r}")
+    default = DEFAULT_REASON if operation == CREATE else UPDATE_REASON
+    rule = {"ResourceType": resource_type, "Reason": reason or default}
     if logical_id:
         rule["LogicalResourceId"] = logical_id
+    if operation != CREATE:
+        rule["Operation"] = operation
     with _lock:
         _rules.append(rule)
 
@@ -40,11 +53,11 @@ def pending() -> list[dict[str, str]]:
         return [dict(rule) for rule in _rules]
 
 
-def check(resource_type: str, logical_id: str) -> None:
-    """Raise InjectedFailure (consuming the rule) if a rule matches this resource."""
+def check(resource_type: str, logical_id: str, operation: str = CREATE) -> None:
+    """Raise InjectedFailure (consuming the rule) if a rule matches this resource and operation."""
     with _lock:
         for index, rule in enumerate(_rules):
-            if rule["ResourceType"] != resource_type:
+            if rule["ResourceType"] != resource_type or rule.get("Operation", CREATE) != operation:
                 continue
             if rule.get("LogicalResourceId") not in (None, logical_id):
                 continue
@@ -62,10 +75,15 @@ def _handle(request: Any, full_url: str, headers: Any) -> _moto_api.Response:
         body = _moto_api.read_json(request)
         items = body if isinstance(body, list) else [body]
         for item in items:
-            add_rule(str(item["ResourceType"]), item.get("Reason"), item.get("LogicalResourceId"))
+            add_rule(
+                str(item["ResourceType"]),
+                item.get("Reason"),
+                item.get("LogicalResourceId"),
+                str(item.get("Operation") or CREATE).lower(),
+            )
     except (ValueError, TypeError, KeyError) as exc:
         return _moto_api.json_response(
-            400, {"Error": f"expected {{'ResourceType': ..., 'Reason': ...}}: {exc}"}
+            400, {"Error": f"expected {{'ResourceType': ..., 'Reason': ..., 'Operation'?: ...}}: {exc}"}
         )
     return _moto_api.json_response(200, {"status": "ok", "pending": pending()})
 

@@ -42,9 +42,15 @@ class SandboxServer:
             entry["Region"] = region
         self._post("/moto-api/cloudplane/service-quotas", json.dumps([entry]).encode())
 
-    def fail_next(self, resource_type: str, reason: str | None = None, logical_id: str | None = None) -> None:
-        """Make the next CloudFormation create of `resource_type` fail with `reason`."""
-        rule: dict[str, Any] = {"ResourceType": resource_type}
+    def fail_next(
+        self,
+        resource_type: str,
+        reason: str | None = None,
+        logical_id: str | None = None,
+        operation: str = "create",
+    ) -> None:
+        """Make the next CloudFormation create (operation "update": in-place update) of `resource_type` fail."""
+        rule: dict[str, Any] = {"ResourceType": resource_type, "Operation": operation}
         if reason:
             rule["Reason"] = reason
         if logical_id:

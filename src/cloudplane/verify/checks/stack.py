@@ -14,6 +14,9 @@ from cloudplane.verify.registry import check
 from cloudplane.verify.report import Severity
 
 GROUP = "cloudformation stack"
+ROLLED_BACK_UPDATE = "UPDATE_ROLLBACK_COMPLETE"
+# A stack in these states holds the resources of its current template: a failed update was rolled back whole.
+USABLE_STATES = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE", ROLLED_BACK_UPDATE}
 
 
 @check("CFN-1", GROUP, Severity.ERROR, deployments=(MANAGED,))
@@ -35,7 +38,8 @@ def stack_complete(ctx: VerifyContext) -> Iterator[Outcome]:
         return
     status = str(stack.get("StackStatus", ""))
     name = stack.get("StackName", stack_id)
-    if not status.endswith("_COMPLETE") or "ROLLBACK" in status or "DELETE" in status:
+    usable = status in USABLE_STATES
+    if not usable:
         yield fail(
             f"CloudFormation stack {name} is {status}, not in a completed create or update state.",
             stack_id,
@@ -53,7 +57,14 @@ def stack_complete(ctx: VerifyContext) -> Iterator[Outcome]:
             f"--stack-name {name} --use-previous-template --tags Key={TAG_KEY},Value={ctx.spec.id} "
             "(plus its parameters and capabilities).",
         )
-    elif status.endswith("_COMPLETE") and "ROLLBACK" not in status and "DELETE" not in status:
+    elif status == ROLLED_BACK_UPDATE:
+        yield ok(
+            f"CloudFormation stack {name} is {status} and tagged {TAG_KEY}={ctx.spec.id}: its last update failed "
+            "and was rolled back, so the cloud runs on its previous configuration. Read the stack's events for "
+            "the cause; `cloudplane cloud update` can be retried.",
+            stack_id,
+        )
+    elif usable:
         yield ok(f"CloudFormation stack {name} is {status} and tagged {TAG_KEY}={ctx.spec.id}.", stack_id)
 
 
