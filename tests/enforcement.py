@@ -61,3 +61,17 @@ def acting_as(
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def checked_permissions(sandbox: SandboxServer) -> list[dict[str, Any]]:
+    """Every permission the sandbox checked under IAM enforcement, in order: `{"principal", "action",
+    "allowed", "source"}`, the source "request" (the API call) or "cloudformation:<LogicalId>" (a handler)."""
+    with urllib.request.urlopen(sandbox.url + "/moto-api/cloudplane/iam-checks", timeout=30) as response:
+        return list(json.loads(response.read())["checks"])
+
+
+def clear_checked_permissions(sandbox: SandboxServer) -> None:
+    """Forget the permissions checked so far."""
+    request = urllib.request.Request(sandbox.url + "/moto-api/cloudplane/iam-checks", method="DELETE")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()

@@ -27,6 +27,10 @@ What the extensions change (each module's docstring has the details):
   fails with DeleteConflict while one was added outside the stack.
 - ec2_rules: deleting a VPC with an attached gateway, a live endpoint or extra security groups fails with
   DependencyViolation, as does deleting a subnet that still has network interfaces.
+- cfn_permissions: under IAM enforcement each resource of a stack operation (create, update, delete, a
+  rollback) needs its CloudFormation handler's permissions (the resource-provider schemas' lists) from the
+  principal that made the stack request, or its service role; a denied action fails the resource with the
+  handler's AccessDenied and the stack rolls back or ends DELETE_FAILED. `handler_permissions(type, op)`.
 - cfn_lifecycle: per-resource stack events and statuses, rollback of a failed create (ROLLBACK_COMPLETE),
   DELETE_FAILED that keeps the stack, OnFailure, no lazy re-creation of resources by describe calls.
 - cfn_update_rollback: UpdateStack and ExecuteChangeSet create / update resources in dependency order, delete
@@ -60,6 +64,8 @@ What the extensions change (each module's docstring has the details):
 - acm_in_use: DeleteCertificate fails with ResourceInUseException while a load balancer's listener holds the
   certificate; InUseBy names the load balancers using it now.
 - iam_actions: under IAM enforcement the tagging API's actions are checked as `tag:...` (moto: `tagging:...`).
+- iam_audit: every permission checked under IAM enforcement (the request's action, each handler action) is
+  recorded with its principal, whether it was allowed and its source ("request" / "cloudformation:<Id>").
 - sts_trust: AssumeRole honours the role's trust policy (principal, External ID and other conditions, explicit
   Deny, the role's own account, IAM's delayed view) whether or not IAM is enforced, refusing as AWS does.
 
@@ -76,6 +82,8 @@ Test hooks for failure paths:
 - `POST /moto-api/cloudplane/regions` with `{"disabled": ["ap-east-1"]}` disables opt-in regions until the next
   reset; `CLOUDPLANE_SANDBOX_DISABLED_REGIONS` (comma-separated) sets the start-up value.
 - `POST /moto-api/cloudplane/iam-consistency` with `{"delay_ms": 1500}` delays IAM read-after-write until reset.
+- `GET /moto-api/cloudplane/iam-checks` lists the permissions checked under IAM enforcement, in order, as
+  `{"checks": [{"principal", "action", "allowed", "source"}]}`; `DELETE` on it (or a reset) clears them.
 - `POST /moto-api/cloudplane/faults` with `{"throttle_rate": 0.2, "error_rate": 0.05, "seed": 7}` injects
   request faults (also `cloudplane sandbox start --throttle-rate --error-rate --seed`) until reset.
 """
@@ -104,6 +112,7 @@ def install() -> None:
             cfn_intrinsics,
             cfn_lifecycle,
             cfn_limits,
+            cfn_permissions,
             cfn_properties,
             cfn_types,
             cfn_update_rollback,
@@ -113,6 +122,7 @@ def install() -> None:
             elb_stacks,
             fault_injection,
             iam_actions,
+            iam_audit,
             iam_consistency,
             iam_startup,
             imds,
@@ -141,6 +151,7 @@ def install() -> None:
             cfn_update_rollback,
             cfn_change_sets,
             cfn_limits,
+            cfn_permissions,
             s3_policy,
             memorydb_api,
             nat_gateways,
@@ -157,6 +168,7 @@ def install() -> None:
             elb_stacks,
             acm_in_use,
             iam_actions,
+            iam_audit,
         ):
             module.apply()
         _installed = True

@@ -38,7 +38,7 @@ from moto.cloudformation.models import CloudFormationBackend, Event, Stack, clou
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 
-from . import fault_injection
+from . import cfn_permissions, fault_injection
 from ._patching import POST_CREATE, error_code, error_message, original, patch_attr, wrap_method
 from .cfn_delete import delete_resource
 
@@ -114,6 +114,8 @@ def _emit(
 def failure_reason(exc: BaseException) -> str:
     if isinstance(exc, fault_injection.InjectedFailure):
         return str(exc)
+    if isinstance(exc, cfn_permissions.HandlerAccessDenied):
+        return exc.reason
     return f'Resource handler returned message: "{error_message(exc)}" (ErrorCode: {error_code(exc)})'
 
 
@@ -175,6 +177,7 @@ def parse_and_create_resource(
         properties=json.dumps(props, default=str),
     )
     try:
+        cfn_permissions.check(_stack_of(resources_map), resource_type, logical_id, "create")
         fault_injection.check(resource_type, logical_id)
         resource = resource_class.create_from_cloudformation_json(
             physical_name, resolved_json, account_id, region_name,
@@ -211,6 +214,7 @@ def _update_resource(
     physical_id = _physical_id(previous)
     _emit(resources_map, logical_id, resource_type, "UPDATE_IN_PROGRESS", physical_id)
     try:
+        cfn_permissions.check(_stack_of(resources_map), resource_type, logical_id, "update")
         fault_injection.check(resource_type, logical_id, fault_injection.UPDATE)
         updated = original(parsing, "parse_and_update_resource")(
             logical_id, resource_json, resources_map, account_id, region_name
@@ -358,12 +362,17 @@ def _delete_resources(
     while pending:
         still_pending = []
         for logical_id in pending:
+            if isinstance(errors.get(logical_id), cfn_permissions.HandlerAccessDenied):
+                still_pending.append(logical_id)  # denied once is denied for the whole operation
+                continue
             resource = parsed[logical_id]
             resource_type = _type_of(resource_map, logical_id)
             if logical_id not in started and not quiet:
                 _emit(resource_map, logical_id, resource_type, "DELETE_IN_PROGRESS", _physical_id(resource))
             started.add(logical_id)
             try:
+                if not quiet:  # a template refused at submission is cleaned up without the caller's rights
+                    cfn_permissions.check(_stack_of(resource_map), resource_type, logical_id, "delete")
                 delete_resource(
                     resource,
                     resource_type,
