@@ -106,6 +106,42 @@ def test_the_handler_permissions_create_and_only_the_delete_permissions_delete(
     )["Vpcs"]
 
 
+def test_a_stack_with_a_service_role_acts_with_the_roles_permissions(
+    sandbox: SandboxServer, aws: Any, client: Any
+) -> None:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudformation.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam = client("iam")
+    role = iam.create_role(RoleName="stacks", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    network = {
+        "Effect": "Allow",
+        "Action": list(handler_permissions("AWS::EC2::VPC", "create")),
+        "Resource": "*",
+    }
+    iam.put_role_policy(
+        RoleName="stacks",
+        PolicyName="network",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [network]}),
+    )
+    with as_user(sandbox, aws, allow=["cloudformation:*"]) as (_, cfn):
+        cfn.create_stack(StackName="net", TemplateBody=VPC_ONLY, RoleARN=role["Arn"])
+        status = stack(cfn, "net")["StackStatus"]
+        principals = {
+            c["principal"] for c in checked_permissions(sandbox) if c["source"] == "cloudformation:Vpc"
+        }
+
+    assert status == "CREATE_COMPLETE"
+    assert principals == {role["Arn"]}
+
+
 def test_a_rollback_needs_the_delete_permissions(sandbox: SandboxServer, aws: Any) -> None:
     body = template({"Vpc": vpc("cld_perm"), "Subnet": subnet("cld_perm", "10.99.0.0/24", ZONES[0])})
     allow = [
