@@ -124,6 +124,10 @@ def refuse_unless_updatable(cloud: dict[str, Any]) -> None:
             f"`cloudplane cloud policy --role controlplane --cloud-id {cloud_id}` with "
             "`aws iam put-role-policy`; to use other resources, `cloudplane cloud edit`"
         )
+    if cloud["state"] == "deleting":
+        raise InputError(
+            f"cloud {name} is being deleted: finish that with `cloudplane cloud delete --name {name} --yes`"
+        )
     if cloud["state"] != "active":
         raise InputError(
             f"cloud {name} is {cloud['state']}, not active: finish its setup first (re-run `cloudplane cloud "
