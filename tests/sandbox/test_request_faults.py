@@ -232,4 +232,4 @@ def test_cli_applies_faults_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
     result = cloudplane("sandbox", "start", "--throttle-rate", "0.2", "--error-rate", "0.05", "--seed", "7")
     assert result.exit_code == 0
     assert "Request faults on: 20% throttled, 5% HTTP 5xx, seed 7" in result.stderr
-    assert started == {"throttle_rate": 0.2, "error_rate": 0.05, "seed": 7}
+    assert started == {"throttle_rate": 0.2, "error_rate": 0.05, "seed": 7, "latency_ms": 0.0}

@@ -31,7 +31,16 @@ def sandbox() -> None:
     "--error-rate", default=0.0, type=_RATE, help="Share of AWS API requests answered with HTTP 500/503."
 )
 @click.option("--seed", type=int, default=None, help="Seed that makes the injected faults reproducible.")
-def start(host: str, port: int, throttle_rate: float, error_rate: float, seed: int | None) -> None:
+@click.option(
+    "--latency-ms",
+    default=0.0,
+    type=click.FloatRange(0, 60_000),
+    metavar="MS",
+    help="Delay every AWS API answer by MS milliseconds, as a network would (requests still run side by side).",
+)
+def start(
+    host: str, port: int, throttle_rate: float, error_rate: float, seed: int | None, latency_ms: float
+) -> None:
     """Serve the sandbox in the foreground until Ctrl-C."""
     if throttle_rate + error_rate > 1:
         raise click.UsageError(
@@ -56,4 +65,12 @@ def start(host: str, port: int, throttle_rate: float, error_rate: float, seed: i
             "(until POST /moto-api/reset or DELETE /moto-api/cloudplane/faults).",
             err=True,
         )
-    serve_forever(host, port, throttle_rate=throttle_rate, error_rate=error_rate, seed=seed)
+    if latency_ms:
+        click.echo(
+            f"Latency on: every AWS API answer {latency_ms:g} ms later "
+            "(until POST /moto-api/reset or DELETE /moto-api/cloudplane/latency).",
+            err=True,
+        )
+    serve_forever(
+        host, port, throttle_rate=throttle_rate, error_rate=error_rate, seed=seed, latency_ms=latency_ms
+    )

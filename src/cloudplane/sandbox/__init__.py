@@ -51,6 +51,9 @@ What the extensions change (each module's docstring has the details):
   approved at once; VPC, internet gateway, Elastic IP and NAT-gateway-per-zone limits are enforced.
 - request_faults: a share of AWS API requests answered with the service's own throttling error or a 5xx,
   reproducibly with a seed, before the request has any effect.
+- latency: every AWS API answer delayed by a fixed time, requests in flight waiting side by side as on a
+  network (the /moto-api routes, IMDS and the instances' network answer at once), so that timings show a
+  command's critical path as it will be on AWS.
 - region_opt_in: opt-in regions can be disabled; DescribeRegions reports their status as AWS does, and requests
   signed for a disabled region are refused (EC2 AuthFailure, STS and others InvalidClientTokenId).
 - iam_consistency: a switchable delay after which IAM writes become visible to GetRole / GetRolePolicy /
@@ -86,6 +89,8 @@ Test hooks for failure paths:
   `{"checks": [{"principal", "action", "allowed", "source"}]}`; `DELETE` on it (or a reset) clears them.
 - `POST /moto-api/cloudplane/faults` with `{"throttle_rate": 0.2, "error_rate": 0.05, "seed": 7}` injects
   request faults (also `cloudplane sandbox start --throttle-rate --error-rate --seed`) until reset.
+- `POST /moto-api/cloudplane/latency` with `{"ms": 50}` delays every AWS API answer by 50 ms until reset (also
+  `cloudplane sandbox start --latency-ms 50`, `start_threaded(latency_ms=50)`); `GET` shows it, `DELETE` ends it.
 """
 
 from __future__ import annotations
@@ -127,6 +132,7 @@ def install() -> None:
             iam_startup,
             imds,
             instance_startup,
+            latency,
             memorydb_api,
             nat_gateways,
             quotas,
@@ -157,6 +163,7 @@ def install() -> None:
             nat_gateways,
             quotas,
             fault_injection,
+            latency,
             request_faults,
             region_opt_in,
             iam_consistency,

@@ -24,7 +24,7 @@ from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-from . import _moto_api
+from . import _moto_api, latency
 from ._patching import wrap_method
 
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
@@ -210,6 +210,8 @@ def _dispatch(
     orig: Callable[..., Iterable[bytes]], self: Any, environ: dict[str, Any], start_response: Any
 ) -> Iterable[bytes]:
     path = environ.get("PATH_INFO") or ""
+    if not path.startswith(_PASS_PREFIXES):
+        latency.wait()  # here, so that a throttled or failed answer takes its round trip too
     service = None if path.startswith(_PASS_PREFIXES) else signing_service(environ)
     fault = decide() if service else None
     if fault is None or service is None:

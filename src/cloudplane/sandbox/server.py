@@ -32,7 +32,7 @@ class SandboxServer:
         self._server.stop()
 
     def reset(self) -> None:
-        """Forget all state (resources, quotas, injected failures, request faults); IAM enforcement off."""
+        """Forget all state (resources, quotas, injected failures, request faults, latency); IAM enforcement off."""
         self._post("/moto-api/reset")
         self._post("/moto-api/reset-auth", b"inf", "text/plain")
 
@@ -76,6 +76,10 @@ class SandboxServer:
         """Requests seen, throttled and failed since faults were last set or reset."""
         return dict(self._request("GET", "/moto-api/cloudplane/faults")["counters"])
 
+    def set_latency(self, ms: float) -> None:
+        """Delay every AWS API answer by `ms` milliseconds (0: none) until changed or reset."""
+        self._post("/moto-api/cloudplane/latency", json.dumps({"ms": ms}).encode())
+
     def set_disabled_regions(self, regions: list[str]) -> None:
         """Disable these opt-in regions for the account (none: all enabled) until changed or reset."""
         self._post("/moto-api/cloudplane/regions", json.dumps({"disabled": list(regions)}).encode())
@@ -101,9 +105,13 @@ class SandboxServer:
             return raw.decode(errors="replace")
 
 
-def start_threaded(host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
-    """Start the sandbox in a daemon thread; port 0 picks a free port."""
+def start_threaded(host: str = "127.0.0.1", port: int = 0, *, latency_ms: float = 0.0) -> SandboxServer:
+    """Start the sandbox in a daemon thread; port 0 picks a free port. `latency_ms` delays every AWS API
+    answer (until changed or reset)."""
     _prepare()
+    from .latency import configure as configure_latency
+
+    configure_latency(latency_ms)
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
@@ -113,14 +121,22 @@ def start_threaded(host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
 
 
 def serve_forever(
-    host: str, port: int, throttle_rate: float = 0.0, error_rate: float = 0.0, seed: int | None = None
+    host: str,
+    port: int,
+    throttle_rate: float = 0.0,
+    error_rate: float = 0.0,
+    seed: int | None = None,
+    latency_ms: float = 0.0,
 ) -> None:
-    """Run the sandbox in the foreground until interrupted, with request faults at these rates."""
+    """Run the sandbox in the foreground until interrupted, with request faults at these rates and every AWS
+    API answer delayed by `latency_ms`."""
     _prepare()
     from moto.server import main
 
+    from .latency import configure as configure_latency
     from .request_faults import configure
 
     configure(throttle_rate, error_rate, seed)
+    configure_latency(latency_ms)
 
     main(["--host", host, "--port", str(port)])
