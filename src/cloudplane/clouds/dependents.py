@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloudplane.aws.session import AwsClients
+from cloudplane.aws.stacks import poll_delays
 from cloudplane.console import Console
 from cloudplane.errors import CloudplaneError, Conflict, InputError, OperationFailed
 
 WAIT_ENV = "CLOUDPLANE_DELETE_WAIT_SECONDS"
 DEFAULT_WAIT_SECONDS = 600.0
-FIRST_DELAY = 1.0
-MAX_DELAY = 10.0
 
 
 class ClustersRunning(Conflict):
@@ -158,7 +157,7 @@ def terminate_and_wait(
     `timeout` seconds, naming what is still there."""
     console.info(f"Terminating the cloud's instances: {live.describe()}.")
     deadline = time.monotonic() + timeout
-    delay = FIRST_DELAY
+    delays = poll_delays()  # the stacks' backoff: quick at first, never more than 5 s between looks
     current = live
     with console.status(_waiting(current)) as line:
         while True:
@@ -180,8 +179,7 @@ def terminate_and_wait(
                     f"after {timeout:.0f} s these instances of cloud {cloud['name']} are still live: "
                     f"{_states(current.instances)}"
                 )
-            sleep(_until(deadline, delay))
-            delay = min(MAX_DELAY, delay * 1.5)
+            sleep(_until(deadline, next(delays)))
     console.success(f"Terminated {_count(len(live.instances), 'instance')} of cloud {cloud['name']}.")
 
 
@@ -206,7 +204,7 @@ def remove_load_balancers(
         return
     seen = _names(result)
     deadline = time.monotonic() + timeout
-    delay = FIRST_DELAY
+    delays = poll_delays()
     passes = 1
     with console.status(_lb_progress(result)) as line:
         while not result["done"]:
@@ -218,8 +216,7 @@ def remove_load_balancers(
                     f"after {timeout:.0f} s the load balancers of cloud {cloud['name']} are still being deleted: "
                     f"{summary(result)}"
                 )
-            sleep(_until(deadline, delay))
-            delay = min(MAX_DELAY, delay * 1.5)
+            sleep(_until(deadline, next(delays)))
             result = cleaner.one_pass()
             passes += 1
             seen += [name for name in _names(result) if name not in seen]
