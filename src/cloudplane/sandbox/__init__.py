@@ -67,6 +67,9 @@ What the extensions change (each module's docstring has the details):
 - acm_in_use: DeleteCertificate fails with ResourceInUseException while a load balancer's listener holds the
   certificate; InUseBy names the load balancers using it now.
 - iam_actions: under IAM enforcement the tagging API's actions are checked as `tag:...` (moto: `tagging:...`).
+- iam_signatures: under IAM enforcement a request without a body (EFS's GETs) passes the signature check.
+- iam_denials: under IAM enforcement JSON services (MemoryDB, Service Quotas, EFS, ACM, tagging) refuse with
+  AccessDeniedException in JSON, as AWS does, instead of IAM's XML.
 - iam_audit: every permission checked under IAM enforcement (the request's action, each handler action) is
   recorded with its principal, whether it was allowed and its source ("request" / "cloudformation:<Id>").
 - sts_trust: AssumeRole honours the role's trust policy (principal, External ID and other conditions, explicit
@@ -129,6 +132,8 @@ def install() -> None:
             iam_actions,
             iam_audit,
             iam_consistency,
+            iam_denials,
+            iam_signatures,
             iam_startup,
             imds,
             instance_startup,
@@ -176,6 +181,8 @@ def install() -> None:
             acm_in_use,
             iam_actions,
             iam_audit,
+            iam_signatures,
+            iam_denials,
         ):
             module.apply()
         _installed = True
