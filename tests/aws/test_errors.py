@@ -9,7 +9,8 @@ from cloudplane.aws.errors import Fault, from_botocore
 
 def client_error(code: str, message: str, status: int, operation: str) -> ClientError:
     return ClientError(
-        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, operation
+        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        operation,
     )
 
 
@@ -23,12 +24,17 @@ def test_access_denied_names_the_action_and_the_resource() -> None:
     )
     line = str(error)
     assert error.fault is Fault.DENIED and "\n" not in line
-    assert line.startswith("AWS call cloudformation:CreateStack on cloudplane-cld-x in us-west-2 failed: AccessDenied")
-    assert "may not call cloudformation:CreateStack" in line and "AWS permissions" in line
+    assert line.startswith(
+        "AWS call cloudformation:CreateStack on cloudplane-cld-x in us-west-2 failed: AccessDenied"
+    )
+    assert "lacks the permission cloudformation:CreateStack" in line and "cloud policy --for" in line
 
 
 def test_throttling_and_server_errors_say_nothing_was_lost() -> None:
-    for code, status, fault in (("RequestLimitExceeded", 503, Fault.THROTTLED), ("InternalError", 500, Fault.SERVER)):
+    for code, status, fault in (
+        ("RequestLimitExceeded", 503, Fault.THROTTLED),
+        ("InternalError", 500, Fault.SERVER),
+    ):
         error = from_botocore(
             client_error(code, "busy", status, "DescribeVpcs"),
             service="ec2",
@@ -80,3 +86,35 @@ def test_refused_credentials_in_an_opt_in_region_mention_the_region() -> None:
 
     assert "ap-east-1 is an opt-in region" in refused("ap-east-1")
     assert "opt-in" not in refused("us-west-2")
+
+
+def test_the_permission_named_is_the_one_iam_checks() -> None:
+    """API names and IAM actions differ for some calls; the line names what to add to a policy."""
+    cases = [
+        ("efs", "DescribeMountTargets", None, "elasticfilesystem:DescribeMountTargets"),
+        ("s3", "HeadBucket", None, "s3:ListBucket"),
+        ("s3", "GetBucketCors", None, "s3:GetBucketCORS"),
+        ("s3", "GetPublicAccessBlock", None, "s3:GetBucketPublicAccessBlock"),
+        ("s3", "GetBucketEncryption", None, "s3:GetEncryptionConfiguration"),
+        ("s3", "ListObjectVersions", None, "s3:ListBucketVersions"),
+        ("s3control", "GetPublicAccessBlock", None, "s3:GetAccountPublicAccessBlock"),
+        ("resourcegroupstaggingapi", "GetResources", None, "tag:GetResources"),
+        ("service-quotas", "GetServiceQuota", None, "servicequotas:GetServiceQuota"),
+        (
+            "s3",
+            "DeleteObjects",
+            {"Delete": {"Objects": [{"Key": "a", "VersionId": "1"}]}},
+            "s3:DeleteObjectVersion",
+        ),
+        ("s3", "DeleteObjects", {"Delete": {"Objects": [{"Key": "a"}]}}, "s3:DeleteObject"),
+        ("ec2", "DescribeVpcs", None, "ec2:DescribeVpcs"),
+    ]
+    for service, operation, params, permission in cases:
+        error = from_botocore(
+            client_error("AccessDeniedException", "no", 403, operation),
+            service=service,
+            operation=operation,
+            params=params,
+        )
+        assert error.action == permission
+        assert f"lacks the permission {permission}" in str(error)

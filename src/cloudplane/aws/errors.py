@@ -135,8 +135,10 @@ class AwsError(CloudplaneError):
         region: str | None = None,
         endpoint: str | None = None,
         status: int | None = None,
+        permission: str | None = None,
     ) -> None:
         self.service = service
+        self.permission = permission
         self.operation = operation
         self.fault = fault
         self.code = code
@@ -149,8 +151,8 @@ class AwsError(CloudplaneError):
 
     @property
     def action(self) -> str:
-        """The IAM action of the call, e.g. `ec2:DescribeVpcs`."""
-        return f"{_iam_prefix(self.service)}:{self.operation}"
+        """The IAM permission the call needs, e.g. `ec2:DescribeVpcs`, `s3:GetBucketCORS` (GetBucketCors)."""
+        return self.permission or iam_permission(self.service, self.operation)
 
     @property
     def transient(self) -> bool:
@@ -167,8 +169,8 @@ class AwsError(CloudplaneError):
     def advice(self) -> str:
         if self.fault is Fault.DENIED:
             return (
-                f"Your AWS identity may not call {self.action}: ask an administrator to allow it (the "
-                "README's 'AWS permissions' section lists what each command needs), then run the same "
+                f"Your AWS identity lacks the permission {self.action}: add it to the identity's IAM policy "
+                "(`cloudplane cloud policy --for COMMAND` prints all that a command needs), then run the same "
                 "command again."
             )
         if self.fault is Fault.THROTTLED:
@@ -197,7 +199,9 @@ class AwsError(CloudplaneError):
             opt_in = (
                 f" (or {self.region} is an opt-in region no longer enabled for the account: see Account > "
                 "AWS Regions in the AWS console)"
-                if self.region and self.region not in ENABLED_BY_DEFAULT and self.operation != "GetCallerIdentity"
+                if self.region
+                and self.region not in ENABLED_BY_DEFAULT
+                and self.operation != "GetCallerIdentity"
                 else ""
             )
             return (
@@ -209,8 +213,50 @@ class AwsError(CloudplaneError):
         return "Fix what AWS names above and run the same command again."
 
 
+# botocore's service name -> the IAM service prefix, where they differ.
+_IAM_PREFIXES = {
+    "service-quotas": "servicequotas",
+    "elbv2": "elasticloadbalancing",
+    "efs": "elasticfilesystem",
+    "s3control": "s3",
+    "resourcegroupstaggingapi": "tag",
+}
+# (service, operation) -> the IAM action AWS authorizes it as, where the names differ.
+_IAM_ACTIONS = {
+    ("s3", "HeadBucket"): "ListBucket",
+    ("s3", "ListObjects"): "ListBucket",
+    ("s3", "ListObjectsV2"): "ListBucket",
+    ("s3", "ListObjectVersions"): "ListBucketVersions",
+    ("s3", "HeadObject"): "GetObject",
+    ("s3", "GetBucketCors"): "GetBucketCORS",
+    ("s3", "PutBucketCors"): "PutBucketCORS",
+    ("s3", "DeleteBucketCors"): "PutBucketCORS",
+    ("s3", "GetPublicAccessBlock"): "GetBucketPublicAccessBlock",
+    ("s3", "PutPublicAccessBlock"): "PutBucketPublicAccessBlock",
+    ("s3", "DeletePublicAccessBlock"): "PutBucketPublicAccessBlock",
+    ("s3", "GetBucketEncryption"): "GetEncryptionConfiguration",
+    ("s3", "PutBucketEncryption"): "PutEncryptionConfiguration",
+    ("s3", "GetBucketLifecycleConfiguration"): "GetLifecycleConfiguration",
+    ("s3", "PutBucketLifecycleConfiguration"): "PutLifecycleConfiguration",
+    ("s3", "DeleteObjects"): "DeleteObject",
+    ("s3control", "GetPublicAccessBlock"): "GetAccountPublicAccessBlock",
+    ("s3control", "PutPublicAccessBlock"): "PutAccountPublicAccessBlock",
+}
+
+
 def _iam_prefix(service: str) -> str:
-    return {"service-quotas": "servicequotas", "elbv2": "elasticloadbalancing"}.get(service, service)
+    return _IAM_PREFIXES.get(service, service)
+
+
+def iam_permission(service: str, operation: str, params: dict[str, Any] | None = None) -> str:
+    """The IAM action an API call is authorized as: `efs` DescribeMountTargets is
+    elasticfilesystem:DescribeMountTargets, S3's HeadBucket is s3:ListBucket."""
+    action = _IAM_ACTIONS.get((service, operation), operation)
+    if (service, operation) == ("s3", "DeleteObjects"):
+        objects = ((params or {}).get("Delete") or {}).get("Objects") or []
+        if any(o.get("VersionId") for o in objects):
+            action = "DeleteObjectVersion"  # deleting versions needs a permission of its own
+    return f"{_iam_prefix(service)}:{action}"
 
 
 def classify_code(code: str, status: int | None) -> Fault:
@@ -256,6 +302,7 @@ def from_botocore(
         "resource": describe_resource(params or {}),
         "region": region,
         "endpoint": endpoint,
+        "permission": iam_permission(service, operation, params),
     }
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})

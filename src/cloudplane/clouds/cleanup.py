@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from cloudplane.aws.errors import AwsError, Fault, error_code, error_message
+from cloudplane.aws.errors import AwsError, Fault, classify_code, error_code, error_message, iam_permission
 from cloudplane.aws.session import AwsClients
 from cloudplane.aws.stacks import StackState, StackWatcher, console_url, wait_until_settled
 from cloudplane.console import Console
@@ -269,15 +269,36 @@ def empty_and_delete_bucket(aws: AwsClients, bucket: str) -> bool:
                 for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
             ]
             for start in range(0, len(keys), 1000):
-                s3.delete_objects(
-                    Bucket=bucket, Delete={"Objects": keys[start : start + 1000], "Quiet": True}
-                )
+                chunk = {"Objects": keys[start : start + 1000], "Quiet": True}
+                answer = s3.delete_objects(Bucket=bucket, Delete=chunk)
+                _raise_for_kept_objects(answer, bucket, chunk, aws.region)
         s3.delete_bucket(Bucket=bucket)
     except Exception as exc:
         if error_code(exc) == "NoSuchBucket":
             return False
         raise
     return True
+
+
+def _raise_for_kept_objects(answer: dict[str, Any], bucket: str, chunk: dict[str, Any], region: str) -> None:
+    """DeleteObjects answers 200 and lists the objects it could not delete (AccessDenied, object lock ...)
+    under Errors: one of them becomes the error, instead of the bucket's delete failing later as not empty."""
+    kept = answer.get("Errors") or []
+    if not kept:
+        return
+    first = kept[0]
+    code = str(first.get("Code", ""))
+    more = f" and {len(kept) - 1} more" if len(kept) > 1 else ""
+    raise AwsError(
+        service="s3",
+        operation="DeleteObjects",
+        fault=classify_code(code, None),
+        code=code,
+        detail=f"{first.get('Key')}{more} not deleted: {first.get('Message', '')}".strip(),
+        resource=bucket,
+        region=region,
+        permission=iam_permission("s3", "DeleteObjects", {"Delete": chunk}),
+    )
 
 
 def bucket_cloud_id(aws: AwsClients, bucket: str) -> str | None:

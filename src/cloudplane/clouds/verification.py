@@ -52,8 +52,16 @@ def why_not_passed(report: Report, failing: str) -> str:
     """Why a flow that needs a passing verification stops: failed rules, or checks that could not run."""
     if any(f.fails(report.strict) for f in report.findings):
         return failing
+    from cloudplane.verify.engine import denied_permission
+
     unchecked = report.not_checked()
     rules = ", ".join(sorted({f.check for f in unchecked}))
+    denied = sorted({p for p in map(denied_permission, unchecked) if p})
+    if denied:
+        return (
+            f"the verification could not finish: your AWS identity lacks the permission {', '.join(denied)} "
+            f"({rules} could not run; `cloudplane cloud policy --for COMMAND` prints all that a command needs)"
+        )
     return (
         f"the verification could not finish: {_plural(len(unchecked), 'check')} could not run ({rules}; see "
         "above), so the resources are neither known good nor bad; run the same command again"

@@ -17,12 +17,25 @@ from cloudplane.verify.report import GROUPS, Finding, Report
 ProgressCallback = Callable[[ProgressEvent], None]
 
 
+# How a check refused for a missing permission says what to allow (and how `denied_permission` reads it back).
+DENIED_PREFIX = "Allow "
+DENIED_SUFFIX = " to the identity running the verification, then run it again."
+
+
+def denied_permission(finding: Finding) -> str | None:
+    """The permission whose refusal left `finding` not checked, if that is why."""
+    remediation = finding.remediation or ""
+    if finding.checked or not (remediation.startswith(DENIED_PREFIX) and remediation.endswith(DENIED_SUFFIX)):
+        return None
+    return remediation[len(DENIED_PREFIX) : -len(DENIED_SUFFIX)]
+
+
 def _not_checked(check: Check, exc: Exception) -> Finding:
     """A check that could not run: neither passed nor failed, and the report says it is incomplete."""
     if isinstance(exc, AwsError):
         what = f"the AWS call {exc.action} failed ({error_message(exc)})"
         if exc.fault is Fault.DENIED:
-            remediation = f"Allow {exc.action} to the identity running the verification, then run it again."
+            remediation = f"{DENIED_PREFIX}{exc.action}{DENIED_SUFFIX}"
         elif exc.transient:
             why = {
                 Fault.THROTTLED: "AWS throttled the request through every retry",
