@@ -36,17 +36,23 @@ def acting_as(
 ) -> Iterator[str]:
     """Within the block, AWS calls use a fresh IAM user allowed `allow` (and denied `deny`) on every
     resource, with the sandbox enforcing IAM. Yields the user's ARN."""
-    iam = aws("iam")
-    name = "limited-" + secrets.token_hex(4)
-    user = iam.create_user(UserName=name)["User"]
     statements = [{"Effect": "Allow", "Action": list(allow), "Resource": "*"}]
     if deny:
         statements.append({"Effect": "Deny", "Action": list(deny), "Resource": "*"})
-    iam.put_user_policy(
-        UserName=name,
-        PolicyName="limited",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
-    )
+    with acting_with_policy(sandbox, aws, {"Version": "2012-10-17", "Statement": statements}) as arn:
+        yield arn
+
+
+@contextmanager
+def acting_with_policy(
+    sandbox: SandboxServer, aws: Callable[..., Any], policy: dict[str, Any]
+) -> Iterator[str]:
+    """Within the block, AWS calls use a fresh IAM user whose only policy is `policy`, with the sandbox
+    enforcing IAM. Yields the user's ARN."""
+    iam = aws("iam")
+    name = "limited-" + secrets.token_hex(4)
+    user = iam.create_user(UserName=name)["User"]
+    iam.put_user_policy(UserName=name, PolicyName="limited", PolicyDocument=json.dumps(policy))
     key = iam.create_access_key(UserName=name)["AccessKey"]
     saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
     os.environ["AWS_ACCESS_KEY_ID"] = key["AccessKeyId"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from cloudplane.aws import policies
-from cloudplane.aws.policy_docs import render
+from cloudplane.aws import command_policies, policies
+from cloudplane.aws.policy_docs import MANAGED_POLICY_LIMIT, policy_size, render
 from tests.helpers import cloudplane
 
 CLOUD_ID = "cld_abcdefghij0123456789"
@@ -75,3 +76,58 @@ def test_services_policy_builds_load_balancers_only_through_cloudformation() -> 
     linked = statements["LoadBalancingServiceLinkedRolePolicies"]
     assert linked["Resource"] == policies.LOAD_BALANCING_SERVICE_LINKED_ROLE
     assert "iam:DeleteServiceLinkedRole" in linked["Action"]
+
+
+# --- each command's own policy (`--for`) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", command_policies.COMMANDS)
+def test_for_a_command_prints_its_policy_ready_for_iam(command: str) -> None:
+    run = cloudplane("cloud", "policy", "--for", command)
+    assert run.exit_code == 0, run.stderr
+    assert json.loads(run.stdout) == command_policies.command_policy(command)
+    as_json = cloudplane("cloud", "policy", "--for", command, "--output", "json")
+    assert as_json.json() == {"command": command, "policy": command_policies.command_policy(command)}
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--for", "update-everything"], "no policy for 'update-everything'"),
+        (["--for", "verify", "--role", "instance"], "either --role or --for"),
+        (["--for", "verify", "--cloud-id", CLOUD_ID], "--for takes no other option"),
+        ([], "--role controlplane|instance or --for"),
+    ],
+)
+def test_bad_for_usage_is_one_line_and_exit_2(args: list[str], says: str) -> None:
+    run = cloudplane("cloud", "policy", *args)
+    assert run.exit_code == 2
+    assert says in run.stderr and len(run.stderr.strip().splitlines()) == 1
+
+
+def test_policies_are_least_by_construction() -> None:
+    """No wildcard action, every statement named, no action twice on the same resources, and each fits
+    IAM's 6,144 characters of a managed policy (the docs say which fit a user's inline policy)."""
+    for command in command_policies.COMMANDS:
+        document = command_policies.command_policy(command)
+        sids = [s["Sid"] for s in document["Statement"]]
+        assert len(sids) == len(set(sids)) and all(sid.isalnum() for sid in sids)
+        actions = [a for s in document["Statement"] for a in s["Action"]]
+        assert not any("*" in a for a in actions), command
+        assert len(actions) == len(set(actions)), command
+        assert "sts:GetCallerIdentity" not in actions  # needs no permission on AWS
+        assert policy_size(document) <= MANAGED_POLICY_LIMIT, command
+
+
+def test_setup_and_delete_hold_every_handler_action_of_the_template() -> None:
+    """CloudFormation acts with the caller's permissions: what the template's types' handlers list is in the
+    policies (create and, for a failed create's rollback, delete in setup's; delete in delete's)."""
+    from cloudplane.aws.handler_permissions import handler_actions, managed_resource_types
+
+    setup = set(command_policies.command_actions("setup"))
+    delete = set(command_policies.command_actions("delete"))
+    for resource_type in managed_resource_types():
+        assert set(handler_actions(resource_type, "create")) <= setup, resource_type
+        assert set(handler_actions(resource_type, "delete")) <= setup & delete, resource_type
+    assert "AWS::EFS::FileSystem" in managed_resource_types()
+    assert "AWS::MemoryDB::Cluster" in managed_resource_types()

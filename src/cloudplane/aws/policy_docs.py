@@ -8,23 +8,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cloudplane.aws import policies
+from cloudplane.aws import command_policies, policies
 
 EXAMPLE_CLOUD_ID = "cld_0123456789abcdefghij"
 EXAMPLE_BUCKET = "cloudplane-data-cld-0123456789abcdefghij"
 
 _INTRO = """\
-# IAM policies of a cloud's roles
+# IAM policies: a cloud's roles, and what each command needs
 
-Generated from `cloudplane.aws.policies` by `python -m cloudplane.aws.policy_docs > docs/iam-policies.md`;
-a test fails when this page and the code disagree. The managed template applies exactly these documents,
-`cloud verify` checks roles against them (IAM-4, IAM-5, IAM-6, IAM-9), and `cloud policy` prints them:
+Generated from `cloudplane.aws.policies` and `cloudplane.aws.command_policies` by
+`python -m cloudplane.aws.policy_docs > docs/iam-policies.md`; a test fails when this page and the code
+disagree. The managed template applies exactly the roles' documents, `cloud verify` checks roles against
+them (IAM-4, IAM-5, IAM-6, IAM-9), and `cloud policy` prints them all:
 
 ```
 cloudplane cloud policy --role controlplane [--cloud-id cld_...] [--output json]
 cloudplane cloud policy --role instance --bucket NAME [--output json]
+cloudplane cloud policy --for setup|register|verify|edit|delete|template [--output json]
 ```
-"""
+
+Commands: """
 
 _ABOUT = {
     policies.STEADY_STATE_POLICY_NAME: "What the control plane needs to run clusters: instances, volumes, "
@@ -45,8 +48,57 @@ def _section(title: str, note: str, documents: dict[str, dict[str, Any]]) -> lis
     return lines
 
 
+# IAM's limits on a policy document's size (characters other than white space).
+USER_INLINE_LIMIT = 2048
+MANAGED_POLICY_LIMIT = 6144
+
+
+def policy_size(document: dict[str, Any]) -> int:
+    return len("".join(json.dumps(document).split()))
+
+
+_COMMANDS_INTRO = """\
+## What each command needs of your identity
+
+The least policy the identity running a command needs: what the command calls with your credentials,
+nothing more. What the control plane does through the cloud's cross-account role is allowed by the role's
+policies above, not by yours; `sts:GetCallerIdentity`, which every command calls first, needs no permission.
+`cloud setup` and `cloud delete` build and remove the stack's resources through CloudFormation, which acts
+with your permissions: their policies hold every action the resource types' handlers list in the
+CloudFormation registry. A test runs each command in the sandbox as an IAM user holding exactly its policy,
+checks that every action was asked for, and that taking any one away makes the command fail naming it.
+
+Print one ready for IAM with `cloudplane cloud policy --for COMMAND`, then
+`aws iam create-policy --policy-name cloudplane-COMMAND --policy-document file://policy.json` and attach it,
+or `aws iam put-user-policy` for a policy within IAM's 2,048 characters of a user's inline policies.
+"""
+
+
+def _command_section(command: str) -> list[str]:
+    document = command_policies.command_policy(command)
+    size = policy_size(document)
+    actions = len(command_policies.command_actions(command))
+    fits = (
+        "fits a user's inline policy"
+        if size <= USER_INLINE_LIMIT
+        else f"over the {USER_INLINE_LIMIT:,} of a user's inline policies: create a managed policy (up to "
+        f"{MANAGED_POLICY_LIMIT:,}) and attach it"
+    )
+    return [
+        f"### cloud {command}",
+        "",
+        f"{command_policies.ABOUT[command]} {actions} actions, {size:,} characters ({fits}).",
+        "",
+        "```json",
+        json.dumps(document, indent=2),
+        "```",
+        "",
+    ]
+
+
 def render() -> str:
-    lines = [_INTRO]
+    links = ", ".join(f"[cloud {c}](#cloud-{c})" for c in command_policies.COMMANDS)
+    lines = [_INTRO + links + ".\n"]
     lines += _section(
         "The cross-account role (`--role controlplane`)",
         "Trusted by the control plane's principal only with the cloud's External ID. These are its three "
@@ -72,6 +124,9 @@ def render() -> str:
         f"Shown for the bucket {EXAMPLE_BUCKET}:",
         policies.instance_policies(EXAMPLE_BUCKET),
     )
+    lines.append(_COMMANDS_INTRO)
+    for command in command_policies.COMMANDS:
+        lines += _command_section(command)
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -1,5 +1,5 @@
-"""`cloudplane cloud policy`: the IAM policies cloudplane's roles are given, printed from the same data the
-templates and the verifier use."""
+"""`cloudplane cloud policy`: the IAM policies cloudplane's roles are given, and the least policy each command
+needs of whoever runs it, printed from the same data the templates, the verifier and the docs use."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 
 import click
 
+from cloudplane.aws.command_policies import COMMANDS
 from cloudplane.cli.cloud import OUTPUT
 from cloudplane.errors import InputError
 
@@ -15,8 +16,13 @@ from cloudplane.errors import InputError
 @click.option(
     "--role",
     type=click.Choice(["controlplane", "instance"]),
-    required=True,
     help="controlplane: the cross-account role's three inline policies; instance: the nodes' bucket access.",
+)
+@click.option(
+    "--for",
+    "command",
+    metavar="COMMAND",
+    help=f"The least policy the identity running `cloudplane cloud COMMAND` needs ({'|'.join(COMMANDS)}).",
 )
 @click.option(
     "--cloud-id",
@@ -25,8 +31,36 @@ from cloudplane.errors import InputError
 )
 @click.option("--bucket", metavar="NAME", help="With --role instance: the cloud's bucket (required).")
 @OUTPUT
-def policy(role: str, cloud_id: str | None, bucket: str | None, output: str) -> int:
-    """Print the inline policies of a cloud's role, ready for `aws iam put-role-policy`."""
+def policy(
+    role: str | None, command: str | None, cloud_id: str | None, bucket: str | None, output: str
+) -> int:
+    """Print the inline policies of a cloud's role (--role), ready for `aws iam put-role-policy`, or the policy
+    a command needs (--for), ready for `aws iam put-user-policy` or `create-policy`."""
+    if role and command:
+        raise InputError("give either --role or --for, not both")
+    if command is not None:
+        return _command_policy(command, cloud_id, bucket, output)
+    if role is None:
+        raise InputError(f"say which policy: --role controlplane|instance or --for {'|'.join(COMMANDS)}")
+    return _role_policies(role, cloud_id, bucket, output)
+
+
+def _command_policy(command: str, cloud_id: str | None, bucket: str | None, output: str) -> int:
+    if cloud_id is not None or bucket is not None:
+        raise InputError("--cloud-id and --bucket go with --role; --for takes no other option")
+    if command not in COMMANDS:
+        raise InputError(f"--for: no policy for {command!r}; one of {', '.join(COMMANDS)}")
+    from cloudplane.aws.command_policies import command_policy
+
+    document = command_policy(command)
+    if output == "json":
+        click.echo(json.dumps({"command": command, "policy": document}, indent=2))
+    else:
+        click.echo(json.dumps(document, indent=2))
+    return 0
+
+
+def _role_policies(role: str, cloud_id: str | None, bucket: str | None, output: str) -> int:
     from cloudplane import naming
     from cloudplane.aws import policies
     from cloudplane.clouds.delete import check_bucket_name
