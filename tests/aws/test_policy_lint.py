@@ -36,6 +36,19 @@ ACCEPTED_FOR_ACTION = {
     # and s3:PutBucketObjectLockConfiguration (listed too): allowing a name IAM does not know grants nothing.
     ("UNKNOWN_ACTION", "s3:PutBucketReplication"),
     ("UNKNOWN_ACTION", "s3:PutObjectLockConfiguration"),
+    # `cloud update` also holds the update handlers' lists. The S3::Bucket one names the S3 API calls that take
+    # a setting away rather than their IAM actions (DeleteBucketCors is authorised by s3:PutBucketCORS, ...,
+    # all in the policy too) ...
+    ("UNKNOWN_ACTION", "s3:DeleteBucketAnalyticsConfiguration"),
+    ("UNKNOWN_ACTION", "s3:DeleteBucketCors"),
+    ("UNKNOWN_ACTION", "s3:DeleteBucketEncryption"),
+    ("UNKNOWN_ACTION", "s3:DeleteBucketLifecycle"),
+    ("UNKNOWN_ACTION", "s3:DeleteBucketMetricsConfiguration"),
+    ("UNKNOWN_ACTION", "s3:DeleteBucketReplication"),
+    # ... and S3 Metadata's table configurations, newer than parliament's list.
+    ("UNKNOWN_ACTION", "s3:UpdateBucketMetadataAnnotationTableConfiguration"),
+    ("UNKNOWN_ACTION", "s3:UpdateBucketMetadataInventoryTableConfiguration"),
+    ("UNKNOWN_ACTION", "s3:UpdateBucketMetadataJournalTableConfiguration"),
 }
 
 

@@ -12,6 +12,7 @@ run each command in the sandbox as a user holding exactly its policy and compare
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -247,6 +248,40 @@ def delete_statements() -> list[Statement]:
     )
 
 
+def update_statements() -> list[Statement]:
+    return _without_repeats(
+        [
+            # With --enable-head-node-fault-tolerance: which of the cloud's zones MemoryDB runs in.
+            _allow("CheckZones", ["ec2:DescribeAvailabilityZones"]),
+            _allow(
+                "Stack",
+                [
+                    "cloudformation:DescribeStacks",
+                    "cloudformation:GetTemplate",
+                    "cloudformation:ListStackResources",
+                    "cloudformation:CreateChangeSet",
+                    "cloudformation:DescribeChangeSet",
+                    "cloudformation:ExecuteChangeSet",
+                    # A change set not applied (the question declined, or a step before it failed) is removed.
+                    "cloudformation:DeleteChangeSet",
+                    "cloudformation:DescribeStackEvents",
+                ],
+            ),
+            # CloudFormation adds, changes and removes resources with your permissions, and undoes them the
+            # same way when an update rolls back.
+            *_handler_statements("StackResources", ("create", "update", "delete")),
+            # The role's policies are read to find your own statements, which are kept in
+            # Customer_Drifts_Policy; a managed policy CloudFormation does not rewrite is written directly.
+            _allow(
+                "KeepYourStatements",
+                ["iam:ListRolePolicies", "iam:GetRolePolicy", "iam:PutRolePolicy"],
+                CLOUDPLANE_ROLES,
+            ),
+            *verification_statements(managed=True, customer_defined=False),
+        ]
+    )
+
+
 def template_statements() -> list[Statement]:
     return [
         # Zones by ID for the subnets; with --cloud-id, the zones of the cloud's subnets.
@@ -265,13 +300,13 @@ def template_statements() -> list[Statement]:
     ]
 
 
-# Each command's policy. `cloud update` joins with a builder of its own (and a sentence in ABOUT): the CLI's
-# `--for` choices, the docs page's sections and the tests' policies follow this table.
+# Each command's policy: the CLI's `--for` choices, the docs page's sections and the tests follow this table.
 STATEMENTS: dict[str, Callable[[], list[Statement]]] = {
     "setup": setup_statements,
     "register": register_statements,
     "verify": verify_statements,
     "edit": edit_statements,
+    "update": update_statements,
     "delete": delete_statements,
     "template": template_statements,
 }
@@ -286,6 +321,9 @@ ABOUT: dict[str, str] = {
     "verify": "Reads every resource the rules check (managed and customer-defined clouds) and assumes the "
     "cloud's role once (IAM-11).",
     "edit": "Verifies a customer-defined cloud as it will be after the edit.",
+    "update": "Reads the managed cloud's stack and its role's policies, keeps your own statements in "
+    "Customer_Drifts_Policy, applies the changes through a change set (CloudFormation changes each resource "
+    "with your permissions, and rolls them back the same way), then verifies the cloud.",
     "delete": "Deletes a managed cloud's stack (CloudFormation removes each resource with your permissions) "
     "and, with --delete-bucket, its bucket; the cloud's instances and load balancers are looked up through "
     "its role, or with your credentials when the role cannot be used.",
@@ -304,6 +342,46 @@ def command_statements(command: str) -> list[Statement]:
 def command_policy(command: str) -> dict[str, Any]:
     """The policy document for `cloudplane cloud COMMAND`, ready for `aws iam put-user-policy`."""
     return document(command_statements(command))
+
+
+# IAM's limit on a managed policy's size, in characters other than white space.
+MANAGED_POLICY_LIMIT = 6144
+
+
+def policy_size(document: dict[str, Any]) -> int:
+    return len("".join(json.dumps(document).split()))
+
+
+def command_policy_parts(command: str, limit: int = MANAGED_POLICY_LIMIT) -> list[dict[str, Any]]:
+    """The command's policy as managed policies of at most `limit` characters each (one when it fits): the
+    statements in order, a statement too long for one part split by its actions (`<Sid>2`, `<Sid>3`, ...)."""
+    whole = command_policy(command)
+    if policy_size(whole) <= limit:
+        return [whole]
+    parts: list[list[Statement]] = [[]]
+    for statement in command_statements(command):
+        for piece in _pieces(statement, limit):
+            if parts[-1] and policy_size(document([*parts[-1], piece])) > limit:
+                parts.append([])
+            parts[-1].append(piece)
+    return [document(part) for part in parts]
+
+
+def _pieces(statement: Statement, limit: int) -> list[Statement]:
+    """The statement, or its actions spread over numbered copies each of which fits a part on its own."""
+    if policy_size(document([statement])) <= limit:
+        return [statement]
+    pieces: list[Statement] = []
+    for action in statement["Action"]:
+        if (
+            pieces
+            and policy_size(document([{**pieces[-1], "Action": [*pieces[-1]["Action"], action]}])) <= limit
+        ):
+            pieces[-1]["Action"].append(action)
+            continue
+        sid = statement["Sid"] + (str(len(pieces) + 1) if pieces else "")
+        pieces.append({**statement, "Sid": sid, "Action": [action]})
+    return pieces
 
 
 def command_actions(command: str) -> list[str]:

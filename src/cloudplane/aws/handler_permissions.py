@@ -16,7 +16,7 @@ from cloudplane.aws.template import ManagedCloudOptions, managed_cloud_template
 
 # The registry's schemas are the same in every commercial region for these types.
 SCHEMA_REGION = "us-east-1"
-OPERATIONS = ("create", "delete")
+OPERATIONS = ("create", "update", "delete")
 
 
 @functools.cache
@@ -36,10 +36,10 @@ def managed_resource_types() -> tuple[str, ...]:
 
 @functools.cache
 def handler_actions(resource_type: str, operation: str) -> tuple[str, ...]:
-    """The actions the type's `operation` handler ("create" or "delete") may call, as its schema lists them."""
+    """The actions the type's `operation` handler ("create", "update" or "delete") may call, as its schema lists them."""
     if operation not in OPERATIONS:
         raise ValueError(f"operation must be one of {OPERATIONS}, not {operation!r}")
-    # Loaded only here: the schemas take a while to read, and only setup's and delete's policies need them.
+    # Loaded only here: the schemas take a while to read, and only setup's, update's and delete's policies need them.
     from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
     schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, resource_type).schema

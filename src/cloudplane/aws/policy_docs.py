@@ -24,7 +24,7 @@ them (IAM-4, IAM-5, IAM-6, IAM-9), and `cloud policy` prints them all:
 ```
 cloudplane cloud policy --role controlplane [--cloud-id cld_...] [--output json]
 cloudplane cloud policy --role instance --bucket NAME [--output json]
-cloudplane cloud policy --for setup|register|verify|edit|delete|template [--output json]
+cloudplane cloud policy --for setup|register|verify|edit|update|delete|template [--output json]
 ```
 
 Commands: """
@@ -50,11 +50,8 @@ def _section(title: str, note: str, documents: dict[str, dict[str, Any]]) -> lis
 
 # IAM's limits on a policy document's size (characters other than white space).
 USER_INLINE_LIMIT = 2048
-MANAGED_POLICY_LIMIT = 6144
-
-
-def policy_size(document: dict[str, Any]) -> int:
-    return len("".join(json.dumps(document).split()))
+MANAGED_POLICY_LIMIT = command_policies.MANAGED_POLICY_LIMIT
+policy_size = command_policies.policy_size
 
 
 _COMMANDS_INTRO = """\
@@ -78,22 +75,30 @@ def _command_section(command: str) -> list[str]:
     document = command_policies.command_policy(command)
     size = policy_size(document)
     actions = len(command_policies.command_actions(command))
-    fits = (
-        "fits a user's inline policy"
-        if size <= USER_INLINE_LIMIT
-        else f"over the {USER_INLINE_LIMIT:,} of a user's inline policies: create a managed policy (up to "
-        f"{MANAGED_POLICY_LIMIT:,}) and attach it"
-    )
-    return [
+    parts = command_policies.command_policy_parts(command)
+    if size <= USER_INLINE_LIMIT:
+        fits = "fits a user's inline policy"
+    elif len(parts) == 1:
+        fits = (
+            f"over the {USER_INLINE_LIMIT:,} of a user's inline policies: create a managed policy (up to "
+            f"{MANAGED_POLICY_LIMIT:,}) and attach it"
+        )
+    else:
+        fits = (
+            f"over the {MANAGED_POLICY_LIMIT:,} of one managed policy: create the {len(parts)} parts below as "
+            "managed policies and attach them all"
+        )
+    lines = [
         f"### cloud {command}",
         "",
         f"{command_policies.ABOUT[command]} {actions} actions, {size:,} characters ({fits}).",
         "",
-        "```json",
-        json.dumps(document, indent=2),
-        "```",
-        "",
     ]
+    for index, part in enumerate(parts, 1):
+        if len(parts) > 1:
+            lines += [f"Part {index} of {len(parts)} (`cloudplane-{command}-{index}`):", ""]
+        lines += ["```json", json.dumps(part, indent=2), "```", ""]
+    return lines
 
 
 def render() -> str:

@@ -50,13 +50,21 @@ def _command_policy(command: str, cloud_id: str | None, bucket: str | None, outp
         raise InputError("--cloud-id and --bucket go with --role; --for takes no other option")
     if command not in COMMANDS:
         raise InputError(f"--for: no policy for {command!r}; one of {', '.join(COMMANDS)}")
-    from cloudplane.aws.command_policies import command_policy
+    from cloudplane.aws.command_policies import command_policy, command_policy_parts
 
     document = command_policy(command)
+    parts = command_policy_parts(command)
     if output == "json":
-        click.echo(json.dumps({"command": command, "policy": document}, indent=2))
-    else:
+        click.echo(json.dumps({"command": command, "policy": document, "parts": parts}, indent=2))
+    elif len(parts) == 1:
         click.echo(json.dumps(document, indent=2))
+    else:
+        # Too long for one managed policy: each part is one, all attached to the same identity.
+        for index, part in enumerate(parts, 1):
+            click.echo(
+                f"# cloudplane-{command}-{index} ({index} of {len(parts)}): a managed policy of its own"
+            )
+            click.echo(json.dumps(part, indent=2))
     return 0
 
 

@@ -8,6 +8,7 @@ CloudFormation; the cloud then runs as before and the command says which resourc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import time
@@ -249,6 +250,16 @@ def _create_change_set(
         Description="cloudplane cloud update",
     )
     change_set_id = created["Id"]
+    try:
+        return _wait_for_change_set(cfn, change_set_id, stack_id, name, console)
+    except BaseException:
+        _discard(cfn, change_set_id, stack_id)
+        raise
+
+
+def _wait_for_change_set(
+    cfn: Any, change_set_id: str, stack_id: str, name: str, console: Console
+) -> tuple[str | None, list[StackChange]]:
     deadline, delay = time.monotonic() + CHANGE_SET_TIMEOUT, 0.5
     with console.status("Working out the changes to the stack ..."):
         while True:
@@ -470,11 +481,10 @@ def update_managed_cloud(
         question = _describe_plan(plan, changes, console)
         try:
             confirm(question)
+            kept = _keep_customer_statements(aws, plan, console)
         except BaseException:
-            if change_set_id:
-                cfn.delete_change_set(ChangeSetName=change_set_id, StackName=plan.stack["StackId"])
+            _discard(cfn, change_set_id, plan.stack["StackId"])
             raise
-        kept = _keep_customer_statements(aws, plan, console)
         applied = list(changes)
         if change_set_id:
             _execute(aws, console, cloud, plan, change_set_id, len(changes), kept)
@@ -490,6 +500,15 @@ def update_managed_cloud(
         report = verify(cloud)
         client.store_verification(cloud["id"], report.to_dict())
     return UpdateResult(client.get_cloud(cloud["id"]), "updated", changes, kept, plan.drift.restored, report)
+
+
+def _discard(cfn: Any, change_set_id: str | None, stack_id: str) -> None:
+    """Remove a change set that will not be applied; its own failure must not hide why it is not applied."""
+    if not change_set_id:
+        return
+    # If even that fails, it stays among the stack's change sets, where it changes nothing.
+    with contextlib.suppress(AwsError):
+        cfn.delete_change_set(ChangeSetName=change_set_id, StackName=stack_id)
 
 
 def _keep_customer_statements(aws: AwsClients, plan: _Plan, console: Console) -> int:
@@ -516,8 +535,12 @@ def _execute(
     cfn = aws.client("cloudformation")
     stack_id = plan.stack["StackId"]
     watcher = StackWatcher(cfn, stack_id, total, ("UPDATE_COMPLETE", "CREATE_COMPLETE"))
-    watcher.ignore_earlier_events()
-    cfn.execute_change_set(ChangeSetName=change_set_id, StackName=stack_id)
+    try:
+        watcher.ignore_earlier_events()
+        cfn.execute_change_set(ChangeSetName=change_set_id, StackName=stack_id)
+    except BaseException:
+        _discard(cfn, change_set_id, stack_id)
+        raise
     console.info(f"Track the stack in the AWS console: {console_url(aws.region, stack_id)}")
     timeout = UPDATE_TIMEOUT_WITH_MEMORYDB if plan.add_memorydb else UPDATE_TIMEOUT
     try:
