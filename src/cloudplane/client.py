@@ -87,7 +87,14 @@ class ControlPlaneClient(ABC):
     ) -> dict[str, Any]: ...
 
     @abstractmethod
-    def list_clouds(self, *, name: str | None = None) -> list[dict[str, Any]]: ...
+    def list_clouds(self, *, name: str | None = None) -> list[dict[str, Any]]:
+        """Every cloud (of this name), in creation order, however many pages that takes."""
+
+    @abstractmethod
+    def list_clouds_page(
+        self, *, name: str | None = None, limit: int = 100, cursor: str | None = None
+    ) -> dict[str, Any]:
+        """Up to `limit` clouds from `cursor` on: {"clouds": [...], "next_cursor": str | None}."""
 
     @abstractmethod
     def get_cloud(self, cloud_id: str) -> dict[str, Any]: ...

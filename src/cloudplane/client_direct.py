@@ -97,6 +97,11 @@ class DirectClient(ControlPlaneClient):
     def list_clouds(self, *, name: str | None = None) -> list[dict[str, Any]]:
         return self._run(lambda: self._service.list_clouds(name=name))
 
+    def list_clouds_page(
+        self, *, name: str | None = None, limit: int = 100, cursor: str | None = None
+    ) -> dict[str, Any]:
+        return self._run(lambda: self._service.list_clouds_page(name=name, limit=limit, cursor=cursor))
+
     def get_cloud(self, cloud_id: str) -> dict[str, Any]:
         return self._run(lambda: self._service.get_cloud(cloud_id))
 

@@ -16,6 +16,7 @@ import httpx
 from cloudplane import __version__
 from cloudplane.client import TOKEN_ENV, URL_ENV, ControlPlaneClient
 from cloudplane.controlplane.auth import Forbidden, Unauthorized
+from cloudplane.controlplane.paging import DEFAULT_LIMIT, MAX_LIMIT
 from cloudplane.errors import Conflict, InputError, NotFound, OperationFailed
 
 API_PREFIX = "/api/v1"
@@ -89,8 +90,25 @@ class HttpClient(ControlPlaneClient):
         return self._call("POST", "/clouds", json=body, expect="id")
 
     def list_clouds(self, *, name: str | None = None) -> list[dict[str, Any]]:
-        params = {"name": name} if name is not None else None
-        return self._call("GET", "/clouds", params=params, expect="clouds")["clouds"]
+        clouds: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            page = self.list_clouds_page(name=name, limit=MAX_LIMIT, cursor=cursor)
+            clouds += page["clouds"]
+            cursor = page["next_cursor"]
+            if not cursor:
+                return clouds
+
+    def list_clouds_page(
+        self, *, name: str | None = None, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit}
+        if name is not None:
+            params["name"] = name
+        if cursor is not None:
+            params["cursor"] = cursor
+        body = self._call("GET", "/clouds", params=params, expect="clouds")
+        return {"clouds": body["clouds"], "next_cursor": body.get("next_cursor")}
 
     def get_cloud(self, cloud_id: str) -> dict[str, Any]:
         return self._call("GET", _cloud_path(cloud_id), expect="id")

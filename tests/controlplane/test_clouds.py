@@ -9,6 +9,7 @@ import pytest
 from cloudplane.client import ControlPlaneClient
 from cloudplane.controlplane.models import RESOURCE_KEYS
 from cloudplane.errors import Conflict, InputError, NotFound
+from tests.helpers import cloudplane
 
 CLOUD_KEYS = {
     "id",
@@ -244,3 +245,55 @@ def test_resources_of_the_wrong_shape_are_refused(client: ControlPlaneClient, re
 
 def make_empty_resources() -> dict:
     return dict.fromkeys(RESOURCE_KEYS)
+
+
+def test_pages_follow_one_another_without_gaps_or_repeats(
+    client: ControlPlaneClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = [make(client, f"page-{i}")["id"] for i in range(7)]
+    seen, cursor, pages = [], None, 0
+    while True:
+        page = client.list_clouds_page(limit=3, cursor=cursor)
+        assert set(page) == {"clouds", "next_cursor"} and len(page["clouds"]) <= 3
+        seen += [cloud["id"] for cloud in page["clouds"]]
+        pages, cursor = pages + 1, page["next_cursor"]
+        if cursor is None:
+            break
+        if pages == 1:
+            client.delete_cloud(made[3])  # a change between pages neither skips nor repeats the others
+            made.remove(made[3])
+            made.append(make(client, "page-late")["id"])
+    assert seen == made and pages == 3
+    assert client.list_clouds_page(limit=7) == {"clouds": client.list_clouds(), "next_cursor": None}
+    assert client.list_clouds_page(name="page-5", limit=1)["clouds"][0]["name"] == "page-5"
+    monkeypatch.setattr("cloudplane.client_http.MAX_LIMIT", 2)  # the whole list over HTTP takes 4 pages now
+    assert [cloud["id"] for cloud in client.list_clouds()] == made
+
+
+def test_cloud_list_shows_a_page_and_how_to_get_the_next(isolated_env) -> None:
+    with ControlPlaneClient.embedded() as direct:
+        ids = [make(direct, f"cli-{i}")["id"] for i in range(3)]
+
+    first = cloudplane("cloud", "list", "--limit", "2")
+    assert first.exit_code == 0
+    assert [line.split()[1] for line in first.stdout.splitlines()[1:3]] == ids[:2]
+    more = first.stdout.splitlines()[-1]
+    assert more.startswith("More clouds: cloudplane cloud list --limit 2 --cursor ")
+
+    second = cloudplane(*more.removeprefix("More clouds: cloudplane ").split(), "--output", "json")
+    assert (second.exit_code, [c["id"] for c in second.json()["clouds"]]) == (0, ids[2:])
+    assert second.json()["next_cursor"] is None
+    assert [c["id"] for c in cloudplane("cloud", "list", "--output", "json").json()["clouds"]] == ids
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"limit": 0}, r"^limit must be a whole number from 1 to 1000, not 0$"),
+        ({"limit": 1001}, r"^limit must be a whole number from 1 to 1000, not 1001$"),
+        ({"cursor": "not-a-cursor"}, r"^invalid cursor 'not-a-cursor': pass the next_cursor of the previous"),
+    ],
+)
+def test_bad_page_requests_are_refused(client: ControlPlaneClient, kwargs: dict, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        client.list_clouds_page(**kwargs)

@@ -32,7 +32,7 @@ def test_status_codes(http: httpx.Client) -> None:
     assert created.status_code == 201
     cloud_id = created.json()["id"]
     assert http.get("/api/v1/clouds").json()["clouds"][0]["id"] == cloud_id
-    assert http.get("/api/v1/clouds", params={"name": "nope"}).json() == {"clouds": []}
+    assert http.get("/api/v1/clouds", params={"name": "nope"}).json() == {"clouds": [], "next_cursor": None}
     assert http.post("/api/v1/clouds", json=BODY).status_code == 409
     assert http.post(f"/api/v1/clouds/{cloud_id}/default").json()["is_default"] is True
     assert http.put(f"/api/v1/clouds/{cloud_id}/verification", json={"report": {}}).status_code == 200

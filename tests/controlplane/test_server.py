@@ -71,6 +71,14 @@ def test_the_server_command_starts_serves_and_stops(tmp_path, monkeypatch: pytes
         with ControlPlaneClient.remote(url, token=token) as client:
             assert client.create_cloud("first", "aws", "us-west-2", "managed", "public")["name"] == "first"
             assert client.info()["aws_principal"] == PRINCIPAL
+        with httpx.Client(base_url=url) as http:
+            http.get("/healthz")
+            start = time.perf_counter()
+            for _ in range(20):
+                http.get("/healthz")
+            # Answers on a kept-alive connection come at once: with Nagle's algorithm on, each would wait
+            # ~40 ms for the client's delayed ACK (0.8 s in all).
+            assert time.perf_counter() - start < 0.5
 
 
 def test_the_database_password_is_not_printed(new_postgres_schema: Callable[[], str]) -> None:

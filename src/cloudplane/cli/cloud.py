@@ -212,18 +212,31 @@ def verify(
 
 
 @cloud.command(name="list")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 1000),
+    default=None,
+    help="Show at most this many clouds (one page), and how to ask for the next ones.  [default: all]",
+)
+@click.option("--cursor", default=None, metavar="CURSOR", help="Start after the page that printed this cursor.")
 @OUTPUT
-def list_clouds(output: str) -> int:
-    """List the clouds the control plane knows."""
+def list_clouds(limit: int | None, cursor: str | None, output: str) -> int:
+    """List the clouds the control plane knows, in creation order."""
     from cloudplane.console import Console
 
     console = Console()
+    paged = limit is not None or cursor is not None
+    next_cursor = None
     with open_client() as client:
-        clouds = client.list_clouds()
+        if paged:
+            page = client.list_clouds_page(limit=limit or 100, cursor=cursor)
+            clouds, next_cursor = page["clouds"], page["next_cursor"]
+        else:
+            clouds = client.list_clouds()
     if output == "json":
-        console.json({"clouds": clouds})
+        console.json({"clouds": clouds, "next_cursor": next_cursor} if paged else {"clouds": clouds})
         return 0
-    if not clouds:
+    if not clouds and cursor is None:
         console.result("No clouds yet. Create one with `cloudplane cloud setup --name NAME`.")
         return 0
     columns = ("NAME", "ID", "REGION", "DEPLOYMENT", "STATE", "DEFAULT", "CREATED")
@@ -239,7 +252,12 @@ def list_clouds(output: str) -> int:
         )
         for c in clouds
     ]
-    console.table(columns, rows)
+    if rows:
+        console.table(columns, rows)
+    if next_cursor:
+        console.result(
+            f"More clouds: cloudplane cloud list --limit {limit or 100} --cursor {next_cursor}"
+        )
     return 0
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from cloudplane.controlplane.auth import Unauthorized
+from cloudplane.controlplane.paging import DEFAULT_LIMIT, MAX_LIMIT
 from cloudplane.controlplane.schemas import (
     ClaimIn,
     CloudCreate,
@@ -81,8 +82,14 @@ def release_cloud(cloud_id: str, owner: str, request: Request) -> dict[str, Any]
 
 
 @router.get("/clouds", response_model=CloudList)
-def list_clouds(request: Request, name: str | None = None) -> dict[str, Any]:
-    return {"clouds": _service(request).list_clouds(name=name)}
+def list_clouds(
+    request: Request,
+    name: str | None = None,
+    limit: int = Query(DEFAULT_LIMIT, description=f"1 to {MAX_LIMIT}"),
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """One page of clouds in creation order; `next_cursor` (null on the last page) asks for the next."""
+    return _service(request).list_clouds_page(name=name, limit=limit, cursor=cursor)
 
 
 @router.get("/clouds/{cloud_id}", response_model=CloudOut)

@@ -15,6 +15,8 @@ from cloudplane.controlplane.settings import DATABASE_URL_ENV, SUPPORTED_URLS, r
 from cloudplane.errors import InputError, OperationFailed
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# Execution option of sessions that only read (`read_sessions`).
+_READ_ONLY = "cloudplane_read_only"
 
 
 def make_engine(url: str) -> Engine:
@@ -23,7 +25,8 @@ def make_engine(url: str) -> Engine:
     On SQLite the driver's own transaction handling is switched off and every transaction starts
     with BEGIN IMMEDIATE: DDL runs inside real transactions, and a writer takes the write lock up
     front, so concurrent processes (two CLI commands, two migrations) queue on the busy timeout
-    instead of failing on a lock upgrade or losing an update.
+    instead of failing on a lock upgrade or losing an update. Sessions from `read_sessions` never
+    write, so theirs start with a plain BEGIN and read side by side.
 
     A SQLite file is created readable by its owner only; SQLite gives its journal and WAL files
     the mode of the database file.
@@ -53,13 +56,19 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def read_sessions(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for reads only. On SQLite a server's requests then read at the same time instead of
+    queueing one by one for the write lock (which a reader never needs); elsewhere they are plain sessions."""
+    return sessionmaker(engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False)
 
 
 def redact(url: str) -> str:

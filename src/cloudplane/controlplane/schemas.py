@@ -89,6 +89,8 @@ class CloudOut(BaseModel):
 
 class CloudList(BaseModel):
     clouds: list[CloudOut]
+    # Where the next page starts (pass it as `cursor`); null on the last page.
+    next_cursor: str | None = None
 
 
 class Health(BaseModel):

@@ -6,6 +6,7 @@ errors, and returns JSON-ready data: the same dicts the HTTP API sends. No web f
 
 from __future__ import annotations
 
+import copy
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -21,6 +22,7 @@ from cloudplane.controlplane.auth import LOCAL_OPERATOR, Caller, validate_org, v
 from cloudplane.controlplane.cloud_access import CloudAccess
 from cloudplane.controlplane.cluster_store import ClusterStore
 from cloudplane.controlplane.models import Cloud, Token
+from cloudplane.controlplane.paging import DEFAULT_LIMIT, check_limit, decode_cursor, encode_cursor
 from cloudplane.controlplane.service_clusters import ClusterOperations
 from cloudplane.controlplane.service_functional import FunctionalVerificationOperations
 from cloudplane.controlplane.store import UNSET, Claim, CloudStore
@@ -52,10 +54,11 @@ class ControlPlaneService(ClusterOperations, FunctionalVerificationOperations):
         self._access = access or CloudAccess()
 
     def acting_as(self, caller: Caller) -> ControlPlaneService:
-        """The same service on the same engine, for another caller."""
-        return ControlPlaneService(
-            self.engine, caller=caller, aws_principal=self.aws_principal, access=self._access
-        )
+        """The same service, with the same engine and stores (they hold no caller), for another caller.
+        A server calls this on every request, so it builds nothing."""
+        service = copy.copy(self)
+        service.caller = caller
+        return service
 
     @property
     def _org(self) -> str:
@@ -115,9 +118,27 @@ class ControlPlaneService(ClusterOperations, FunctionalVerificationOperations):
         return cloud_record(cloud)
 
     def list_clouds(self, *, name: str | None = None) -> list[dict[str, Any]]:
+        """Every cloud of the organisation (optionally of one name), in creation order."""
         if name is not None:
             _text("name", name)
         return [cloud_record(cloud) for cloud in self._store.list(self._org, name=name)]
+
+    def list_clouds_page(
+        self, *, name: str | None = None, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> dict[str, Any]:
+        """Up to `limit` clouds in creation order, from `cursor` (the previous page's `next_cursor`) on:
+        {"clouds": [...], "next_cursor": str, or None on the last page}."""
+        if name is not None:
+            _text("name", name)
+        limit = check_limit(limit)
+        after = decode_cursor(cursor) if cursor is not None else None
+        clouds = self._store.list(self._org, name=name, limit=limit + 1, after=after)
+        page = clouds[:limit]
+        more = len(clouds) > limit
+        return {
+            "clouds": [cloud_record(cloud) for cloud in page],
+            "next_cursor": encode_cursor(page[-1].created_at, page[-1].id) if more else None,
+        }
 
     def get_cloud(self, cloud_id: str) -> dict[str, Any]:
         return cloud_record(self._store.get(self._org, _text("cloud id", cloud_id)))

@@ -7,12 +7,12 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cloudplane.aws.regions import REGION_SHAPE
-from cloudplane.controlplane.db import session_factory
+from cloudplane.controlplane.db import read_sessions, session_factory
 from cloudplane.controlplane.models import (
     DEPLOYMENTS,
     NETWORKINGS,
@@ -46,6 +46,7 @@ def utcnow() -> datetime:
 class CloudStore:
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
         self._sessions = session_factory(engine)
+        self._reads = read_sessions(engine)
         self._clock = clock
 
     def create(
@@ -107,21 +108,38 @@ class CloudStore:
                 session.add(cloud)
         except IntegrityError:
             # Lost a race with another writer using the same name.
-            with self._sessions() as session:
+            with self._reads() as session:
                 if _by_name(session, org, name) is not None:
                     raise _duplicate(name) from None
             raise
         return cloud
 
-    def list(self, org: str, *, name: str | None = None) -> list[Cloud]:
+    def list(
+        self,
+        org: str,
+        *,
+        name: str | None = None,
+        limit: int | None = None,
+        after: tuple[datetime, str] | None = None,
+    ) -> list[Cloud]:
+        """The organisation's clouds in creation order; `after` (creation time, id): only those after it."""
         query = select(Cloud).where(Cloud.org == org).order_by(Cloud.created_at, Cloud.id)
         if name is not None:
             query = query.where(Cloud.name == name)
-        with self._sessions() as session:
+        if after is not None:
+            created_at, cloud_id = after
+            # `>=` first, so that the created_at index narrows the scan; the OR breaks ties by id.
+            query = query.where(
+                Cloud.created_at >= created_at,
+                or_(Cloud.created_at > created_at, and_(Cloud.created_at == created_at, Cloud.id > cloud_id)),
+            )
+        if limit is not None:
+            query = query.limit(limit)
+        with self._reads() as session:
             return list(session.scalars(query))
 
     def get(self, org: str, cloud_id: str) -> Cloud:
-        with self._sessions() as session:
+        with self._reads() as session:
             return _existing(session, org, cloud_id)
 
     def update(

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cloudplane.controlplane.auth import Caller, Unauthorized, looks_like_secret, new_secret, secret_sha256
-from cloudplane.controlplane.db import session_factory
+from cloudplane.controlplane.db import read_sessions, session_factory
 from cloudplane.controlplane.models import Organisation, Token
 from cloudplane.errors import Conflict, NotFound
 
@@ -26,6 +26,7 @@ def _utcnow() -> datetime:
 class TokenStore:
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = _utcnow) -> None:
         self._sessions = session_factory(engine)
+        self._reads = read_sessions(engine)
         self._clock = clock
 
     def create(self, org: str, name: str, *, admin: bool) -> tuple[Token, str]:
@@ -48,7 +49,7 @@ class TokenStore:
                     raise _duplicate(org, name)
                 session.add(token)
         except IntegrityError:
-            with self._sessions() as session:  # lost a race with another create of this name
+            with self._reads() as session:  # lost a race with another create of this name
                 if _live(session, org, name) is not None:
                     raise _duplicate(org, name) from None
             raise
@@ -58,7 +59,7 @@ class TokenStore:
         query = select(Token).order_by(Token.org, Token.created_at, Token.id)
         if org is not None:
             query = query.where(Token.org == org)
-        with self._sessions() as session:
+        with self._reads() as session:
             return list(session.scalars(query))
 
     def revoke(self, org: str, name: str) -> Token:
@@ -74,7 +75,7 @@ class TokenStore:
         if not looks_like_secret(secret):
             raise Unauthorized("the token is not a cloudplane token")
         digest = secret_sha256(secret)
-        with self._sessions() as session:
+        with self._reads() as session:
             token = session.scalar(select(Token).where(Token.secret_sha256 == digest))
         if token is None:
             raise Unauthorized("the token is not valid for this control plane")
@@ -89,7 +90,7 @@ class TokenStore:
         return Caller(org=token.org, name=token.name, admin=token.admin)
 
     def _ensure_org(self, org: str) -> None:
-        with self._sessions() as session:
+        with self._reads() as session:
             if session.get(Organisation, org) is not None:
                 return
         try:
