@@ -13,12 +13,10 @@ delete handlers' actions during setup.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from cloudplane.aws import command_policies
 from cloudplane.aws.handler_permissions import handler_actions, managed_resource_types
@@ -91,22 +89,6 @@ FIRST_CREATE_ACTION = {
 
 def taken(command: str) -> set[str]:
     return set(command_policies.command_actions(command)) - set(NOT_TAKEN[command])
-
-
-@pytest.fixture(scope="module")
-def aws(sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Factory]:
-    """boto3 clients on a sandbox reset once for the module, and a control plane of the module's own."""
-    sandbox.reset()
-    session = boto3.session.Session()
-
-    def make(service: str, region_name: str = REGION) -> Any:
-        return session.client(service, region_name=region_name, config=Config(retries={"max_attempts": 1}))
-
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("CLOUDPLANE_HOME", str(tmp_path_factory.mktemp("cloudplane-home")))
-        env.delenv("CLOUDPLANE_URL", raising=False)
-        env.delenv("CLOUDPLANE_DATABASE_URL", raising=False)
-        yield make
 
 
 # Every action the setup runs were allowed, over the module (the success, and the refusals' rollbacks).

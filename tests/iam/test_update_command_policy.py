@@ -12,12 +12,10 @@ What the runs do ask for must all be in the policy, and the refusals show each c
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from cloudplane.aws import command_policies, policies
 from cloudplane.sandbox.server import SandboxServer
@@ -28,21 +26,6 @@ from tests.verify.builders import REGION
 Factory = Callable[..., Any]
 UPDATE = ("cloud", "update", "demo", "--yes")
 SERVICE = policies.SERVICE_STEADY_STATE_POLICY_NAME
-
-
-@pytest.fixture(scope="module")
-def aws(sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Factory]:
-    sandbox.reset()
-    session = boto3.session.Session()
-
-    def make(service: str, region_name: str = REGION) -> Any:
-        return session.client(service, region_name=region_name, config=Config(retries={"max_attempts": 1}))
-
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("CLOUDPLANE_HOME", str(tmp_path_factory.mktemp("cloudplane-home")))
-        env.delenv("CLOUDPLANE_URL", raising=False)
-        env.delenv("CLOUDPLANE_DATABASE_URL", raising=False)
-        yield make
 
 
 @pytest.fixture(scope="module")
