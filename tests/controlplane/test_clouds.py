@@ -8,6 +8,7 @@ import pytest
 
 from cloudplane.client import ControlPlaneClient
 from cloudplane.controlplane.models import RESOURCE_KEYS
+from cloudplane.controlplane.service import ControlPlaneService
 from cloudplane.errors import Conflict, InputError, NotFound
 from tests.helpers import cloudplane
 
@@ -207,7 +208,9 @@ def test_verification_report_is_stored(client: ControlPlaneClient) -> None:
     cloud = make(client, "checked")
     report = {
         "verdict": "failed",
-        "findings": [{"id": "vpc.dns_hostnames", "severity": "error", "message": "off", "resource": "vpc-0a1b2c3d"}],
+        "findings": [
+            {"id": "vpc.dns_hostnames", "severity": "error", "message": "off", "resource": "vpc-0a1b2c3d"}
+        ],
         "counts": {"passed": 11, "failed": 1},
     }
     stored = client.store_verification(cloud["id"], report)
@@ -233,7 +236,9 @@ def test_verification_report_is_stored(client: ControlPlaneClient) -> None:
         ({"cloudformation_stack_id": "my-stack"}, "is not a CloudFormation stack id"),
     ],
 )
-def test_resources_of_the_wrong_shape_are_refused(client: ControlPlaneClient, resources: dict, named: str) -> None:
+def test_resources_of_the_wrong_shape_are_refused(
+    client: ControlPlaneClient, resources: dict, named: str
+) -> None:
     """The API checks ids itself, as the CLI does: the CLI is not its only client."""
     with pytest.raises(InputError, match=re.escape(named)):
         make(client, "shapes", resources=resources)
@@ -297,3 +302,26 @@ def test_cloud_list_shows_a_page_and_how_to_get_the_next(isolated_env) -> None:
 def test_bad_page_requests_are_refused(client: ControlPlaneClient, kwargs: dict, message: str) -> None:
     with pytest.raises(InputError, match=message):
         client.list_clouds_page(**kwargs)
+
+
+def test_many_clouds_are_created_at_once_or_not_at_all(database_url: str) -> None:
+    service = ControlPlaneService.open(database_url)
+    base = {"provider": "aws", "region": "us-west-2", "deployment": "managed", "networking": "public"}
+    try:
+        made = service.create_clouds([{**base, "name": f"bulk-{i}", "options": {"n": i}} for i in range(50)])
+        assert [cloud["options"]["n"] for cloud in made] == list(range(50))
+        assert {cloud["id"] for cloud in service.list_clouds()} == {cloud["id"] for cloud in made}
+        assert service.get_cloud(made[7]["id"]) == made[7]
+
+        refused = [
+            ([{**base, "name": "new-1"}, {**base, "name": "bulk-3"}], Conflict, "'bulk-3' already exists"),
+            ([{**base, "name": "twice"}, {**base, "name": "twice"}], Conflict, "'twice' already exists"),
+            ([{**base, "name": "new-2"}, {**base, "name": "bad", "region": "mars"}], InputError, "region"),
+            ([{**base, "name": "new-3", "claim": {}}], InputError, "unknown cloud key 'claim'"),
+        ]
+        for batch, error, message in refused:
+            with pytest.raises(error, match=message):
+                service.create_clouds(batch)
+        assert len(service.list_clouds()) == 50
+    finally:
+        service.close()

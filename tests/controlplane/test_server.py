@@ -81,6 +81,20 @@ def test_the_server_command_starts_serves_and_stops(tmp_path, monkeypatch: pytes
             assert time.perf_counter() - start < 0.5
 
 
+def test_several_worker_processes_serve_one_port(tmp_path) -> None:
+    database = f"sqlite:///{tmp_path / 'cloudplane.db'}"
+    with server_process("--database-url", database, "--workers", "2") as (url, _):
+        token = mint_token(database, "acme")
+        clients = [ControlPlaneClient.remote(url, token=token) for _ in range(4)]
+        try:
+            made = clients[0].create_cloud("shared", "aws", "us-west-2", "managed", "public")
+            # Each client holds a connection of its own, and the kernel hands connections to either worker.
+            assert all(client.get_cloud(made["id"]) == made for client in clients)
+        finally:
+            for client in clients:
+                client.close()
+
+
 def test_the_database_password_is_not_printed(new_postgres_schema: Callable[[], str]) -> None:
     url = new_postgres_schema().replace(
         "postgresql+psycopg://postgres@", "postgresql+psycopg://postgres:hunter2@"

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import Any
 
 import click
 
 from cloudplane.errors import InputError, OperationFailed
+
+# What the parent of `--workers N` tells each worker process (they start afresh and build their own app).
+_WORKER_DATABASE_ENV = "CLOUDPLANE_SERVER_WORKER_DATABASE_URL"
+_WORKER_PRINCIPAL_ENV = "CLOUDPLANE_SERVER_WORKER_AWS_PRINCIPAL"
 
 
 @click.command()
@@ -32,7 +37,14 @@ from cloudplane.errors import InputError, OperationFailed
     metavar="ARN",
     help="The AWS identity customer roles trust: arn:aws:iam::ACCOUNT:root, :role/NAME or :user/NAME.",
 )
-def server(host: str, port: int, database_url: str | None, aws_principal: str | None) -> int:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes sharing the port; one per CPU core uses the machine.",
+)
+def server(host: str, port: int, database_url: str | None, aws_principal: str | None, workers: int) -> int:
     """Serve the control plane over HTTP until Ctrl-C.
 
     Stateless: several servers on one PostgreSQL database serve the same clouds. Every /api/v1 route
@@ -49,7 +61,8 @@ def server(host: str, port: int, database_url: str | None, aws_principal: str | 
     sock = _listen(host, port)
     try:
         _prepare_database(url)
-        _serve(sock, url, aws_principal, from_env=not database_url and bool(os.environ.get(DATABASE_URL_ENV)))
+        from_env = not database_url and bool(os.environ.get(DATABASE_URL_ENV))
+        _serve(sock, url, aws_principal, from_env=from_env, workers=workers)
     finally:
         sock.close()
     return 0
@@ -88,13 +101,12 @@ def _prepare_database(url: str) -> None:
     service.close()
 
 
-def _serve(sock: socket.socket, url: str, aws_principal: str | None, *, from_env: bool) -> None:
+def _serve(sock: socket.socket, url: str, aws_principal: str | None, *, from_env: bool, workers: int) -> None:
     import uvicorn
 
-    from cloudplane.controlplane.app import create_app
     from cloudplane.controlplane.db import redact
 
-    app = create_app(url, run_migrations=False, aws_principal=aws_principal)
+    app = None if workers > 1 else _app(url, aws_principal)
     address, port = sock.getsockname()[:2]
     shown_host = f"[{address}]" if ":" in address else address
     source = " (from CLOUDPLANE_DATABASE_URL)" if from_env else ""
@@ -103,4 +115,26 @@ def _serve(sock: socket.socket, url: str, aws_principal: str | None, *, from_env
     click.echo(f"  database: {redact(url)}{source}")
     click.echo(f"  trusted AWS principal: {principal}")
     click.echo(f"  clients: export CLOUDPLANE_URL=http://{shown_host}:{port} CLOUDPLANE_TOKEN=<token>")
-    uvicorn.Server(uvicorn.Config(app, log_level="info", lifespan="on")).run(sockets=[sock])
+    if app is not None:
+        uvicorn.Server(uvicorn.Config(app, log_level="info", lifespan="on")).run(sockets=[sock])
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    click.echo(f"  workers: {workers} processes")
+    os.environ[_WORKER_DATABASE_ENV] = url
+    os.environ[_WORKER_PRINCIPAL_ENV] = aws_principal or ""
+    config = uvicorn.Config(
+        f"{__name__}:worker_app", factory=True, workers=workers, log_level="info", lifespan="on"
+    )
+    Multiprocess(config, sockets=[sock]).run()
+
+
+def _app(url: str, aws_principal: str | None) -> Any:
+    from cloudplane.controlplane.app import create_app
+
+    return create_app(url, run_migrations=False, aws_principal=aws_principal)
+
+
+def worker_app() -> Any:
+    """The app of one worker process of `cloudplane server --workers N`, as its parent configured it."""
+    return _app(os.environ[_WORKER_DATABASE_ENV], os.environ.get(_WORKER_PRINCIPAL_ENV) or None)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest revision in migrations/versions (a test keeps the two in step). Knowing it lets an
 # up-to-date database skip importing Alembic, which the embedded CLI pays on every command.
-HEAD = "0005"
+HEAD = "0006"
 # Any constant 64-bit key; PostgreSQL advisory locks are per database.
 _PG_LOCK_KEY = int.from_bytes(b"cldplane", "big")
 # Alembic keeps its running context in module globals: one migration at a time per process.

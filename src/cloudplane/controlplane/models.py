@@ -126,7 +126,8 @@ class Cloud(Base):
             sqlite_where=text("is_default"),
             postgresql_where=text("is_default"),
         ),
-        Index("ix_clouds_created_at", "created_at"),
+        # Pages of the list: an organisation's clouds in creation order (controlplane.paging).
+        Index("ix_clouds_org_created_at_id", "org", "created_at", "id"),
     )
 
 

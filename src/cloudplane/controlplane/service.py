@@ -117,6 +117,27 @@ class ControlPlaneService(ClusterOperations, FunctionalVerificationOperations):
         )
         return cloud_record(cloud)
 
+    def create_clouds(self, clouds: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Many clouds at once, in one transaction (all or none), each given as `create_cloud`'s keyword
+        arguments without `claim`. For operators with the database at hand (imports, load tests); not an
+        HTTP route."""
+        specs = []
+        for given in clouds:
+            spec = dict(_object("cloud", given) or {})
+            unknown = set(spec) - _CREATE_KEYS
+            if unknown:
+                raise InputError(
+                    f"unknown cloud key {sorted(unknown)[0]!r}: expected {', '.join(sorted(_CREATE_KEYS))}"
+                )
+            for field in ("name", "provider", "region", "deployment", "networking"):
+                _text(field, spec.get(field))
+            if spec.get("external_id") is not None:
+                _text("external_id", spec["external_id"])
+            spec["options"] = _object("options", spec.get("options"))
+            spec["resources"] = _shaped(spec.get("resources"))
+            specs.append(spec)
+        return [cloud_record(cloud) for cloud in self._store.create_many(self._org, specs)]
+
     def list_clouds(self, *, name: str | None = None) -> list[dict[str, Any]]:
         """Every cloud of the organisation (optionally of one name), in creation order."""
         if name is not None:
@@ -324,6 +345,9 @@ def _claim(body: Mapping[str, Any]) -> Claim:
     return Claim(_text("operation", body.get("operation")), _text("owner", body.get("owner")), float(seconds))
 
 
+_CREATE_KEYS = frozenset(
+    {"name", "provider", "region", "deployment", "networking", "options", "external_id", "resources"}
+)
 _STACK_ARN = re.compile(
     r"arn:aws:cloudformation:[a-z0-9-]+:[0-9]{12}:stack/[a-zA-Z][-a-zA-Z0-9]{0,127}/[-0-9a-f]+"
 )

@@ -66,6 +66,70 @@ class CloudStore:
     ) -> Cloud:
         """A new cloud; with `claim`, held by that operation from the start (no other command can take
         it over before the claim runs out)."""
+        cloud = self._new(
+            org,
+            name=name,
+            provider=provider,
+            region=region,
+            deployment=deployment,
+            networking=networking,
+            options=options,
+            external_id=external_id,
+            resources=resources,
+            state=state,
+            claim=claim,
+        )
+        try:
+            with self._sessions.begin() as session:
+                if _by_name(session, org, name) is not None:
+                    raise _duplicate(name)
+                session.add(cloud)
+        except IntegrityError:
+            # Lost a race with another writer using the same name.
+            with self._reads() as session:
+                if _by_name(session, org, name) is not None:
+                    raise _duplicate(name) from None
+            raise
+        return cloud
+
+    def create_many(self, org: str, clouds: list[Mapping[str, Any]]) -> list[Cloud]:
+        """Many new clouds in one transaction: all of them, or none when one is refused. Each mapping holds
+        `create`'s keyword arguments."""
+        made = [self._new(org, **dict(spec)) for spec in clouds]
+        names = [cloud.name for cloud in made]
+        repeated = next((name for name in names if names.count(name) > 1), None)
+        if repeated is not None:
+            raise _duplicate(repeated)
+        try:
+            with self._sessions.begin() as session:
+                taken = session.scalar(
+                    select(Cloud.name).where(Cloud.org == org, Cloud.name.in_(names)).limit(1)
+                )
+                if taken is not None:
+                    raise _duplicate(taken)
+                session.add_all(made)
+        except IntegrityError:
+            raise Conflict(
+                "a cloud of the same name was created at the same time; nothing was created"
+            ) from None
+        return made
+
+    def _new(
+        self,
+        org: str,
+        *,
+        name: str,
+        provider: str,
+        region: str,
+        deployment: str,
+        networking: str,
+        options: Mapping[str, Any] | None = None,
+        external_id: str | None = None,
+        resources: Mapping[str, Any] | None = None,
+        state: str = "creating",
+        claim: Claim | None = None,
+    ) -> Cloud:
+        """A checked Cloud row, not stored yet."""
         validate_cloud_name(name)
         _check_choice("provider", provider, PROVIDERS)
         _check_choice("deployment", deployment, DEPLOYMENTS)
@@ -101,17 +165,6 @@ class CloudStore:
         if claim is not None:
             claim.validate()
             claim.apply(cloud, now)
-        try:
-            with self._sessions.begin() as session:
-                if _by_name(session, org, name) is not None:
-                    raise _duplicate(name)
-                session.add(cloud)
-        except IntegrityError:
-            # Lost a race with another writer using the same name.
-            with self._reads() as session:
-                if _by_name(session, org, name) is not None:
-                    raise _duplicate(name) from None
-            raise
         return cloud
 
     def list(
