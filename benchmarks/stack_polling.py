@@ -13,40 +13,19 @@ after the stack has settled, next to the policy before (2 s growing to 15 s).
 from __future__ import annotations
 
 import contextlib
-import io
 import itertools
-import logging
-import os
-import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
+
+from _sandbox import cloudplane, sandbox
 
 LATENCY_MS = 50
 # Durations of stack operations on AWS: a quick rollback, a managed cloud with EFS (create / delete),
 # and one with MemoryDB, which takes many minutes.
 DURATIONS = (10.0, 120.0, 240.0, 900.0)
 STACK_CALLS = ("cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents")
-
-
-def _environment(url: str, home: str) -> None:
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL": url,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-west-2",
-            "AWS_CONFIG_FILE": "/dev/null",
-            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_MAX_ATTEMPTS": "1",
-            "CLOUDPLANE_HOME": home,
-        }
-    )
-    for key in ("CLOUDPLANE_URL", "CLOUDPLANE_DATABASE_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        os.environ.pop(key, None)
 
 
 class _Counts:
@@ -80,53 +59,28 @@ class _Counts:
             StackWatcher.poll = poll  # type: ignore[method-assign]
 
 
-def _run(args: list[str]) -> tuple[float, _Counts]:
-    from cloudplane import cli
-
-    counts = _Counts()
-    out, err = io.StringIO(), io.StringIO()
-    with counts.counting(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        start = time.perf_counter()
-        try:
-            code = cli.main(args)
-        except SystemExit as exc:
-            code = exc.code
-        wall = time.perf_counter() - start
-    if code not in (0, None):
-        sys.exit(f"cloudplane {' '.join(args)} failed ({code}):\n{err.getvalue()}{out.getvalue()}")
-    return wall, counts
-
-
 def measured() -> None:
-    from cloudplane.sandbox.server import start_threaded
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = start_threaded()  # no latency while the emulator warms up
-    with tempfile.TemporaryDirectory() as home:
-        _environment(server.url, home)
-        import boto3
-
-        boto3.client("ec2", region_name="us-west-2", endpoint_url=server.url).describe_vpcs()
+    with sandbox() as server:
         server.set_latency(LATENCY_MS)
         print(
             f"{'command':<14} {'polls':>5} {'DescribeStacks':>14} {'DescribeStackEvents':>19} "
             f"{'AWS calls':>9} {'wall':>7}  ({LATENCY_MS} ms per AWS call)"
         )
         commands = (
-            (
-                "cloud setup",
-                ["cloud", "setup", "--name", "bench", "--provider", "aws", "--region", "us-west-2", "--yes"],
-            ),
+            ("cloud setup", ["cloud", "setup", "--name", "bench", "--yes"]),
             ("cloud delete", ["cloud", "delete", "--name", "bench", "--yes", "--delete-bucket"]),
         )
         for label, args in commands:
-            wall, counts = _run(args)
+            counts = _Counts()
+            with counts.counting():
+                start = time.perf_counter()
+                cloudplane(args)
+                wall = time.perf_counter() - start
             stacks, events = (counts.calls[name] for name in STACK_CALLS)
             print(
                 f"{label:<14} {counts.polls:>5} {stacks:>14} {events:>19} {sum(counts.calls.values()):>9} "
                 f"{wall:>6.2f}s"
             )
-    server.stop()
 
 
 def _schedule(delays: Iterator[float], duration: float) -> tuple[int, float]:
