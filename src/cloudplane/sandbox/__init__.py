@@ -5,8 +5,19 @@ Start it with `cloudplane.sandbox.server.start_threaded()` (tests) or `serve_for
 `install()` applies every extension to moto and must run before the server answers its first request.
 
 What the extensions change (each module's docstring has the details):
-- cfn_intrinsics: `Fn::GetAZs` returns the stack region's zones that have a default subnet (all of them when
-  none has); `Fn::Cidr` works.
+- cfn_template_format, cfn_intrinsics, cfn_conditions, cfn_language_extensions, cfn_template_guard: templates
+  written by others run: JSON or YAML with every short-form tag (`!GetAtt` as a list or "A.B.C", dates kept as
+  strings); every intrinsic function resolved as CloudFormation does (Fn::Sub with a variable map, Fn::Select /
+  Fn::FindInMap over functions, FindInMap's DefaultValue, `AWS::NoValue` in lists, `Fn::GetAZs` the stack
+  region's zones that have a default subnet, `Fn::Cidr`), conditions compared as strings, and
+  `Transform: AWS::LanguageExtensions` (Fn::Length, Fn::ToJsonString, Fn::ForEach, DeletionPolicy /
+  UpdateReplacePolicy as functions). What the sandbox cannot run (another transform, an unknown function, an
+  attribute a resource lacks, a malformed body) is CloudFormation's ValidationError naming it, and any other
+  unexpected error on a template action a ValidationError with its message: never an HTTP 500. A resource
+  type the sandbox cannot create is refused ("Unrecognized resource types: [...]"), no longer skipped.
+- cfn_dhcp_options: AWS::EC2::DHCPOptions and AWS::EC2::VPCDHCPOptionsAssociation.
+- cfn_iam_groups: AWS::IAM::Group; deleting an AWS::IAM::ManagedPolicy detaches it from what the stack declared
+  and deletes it (moto left it attached, so its role or group failed to delete).
 - cfn_limits: a TemplateBody over 51,200 bytes (a TemplateURL template over 1 MB) and a CreateStack name that
   is not 1-128 letters, digits and hyphens are refused with AWS's ValidationError.
 - cfn_properties: VPC DNS attributes, Subnet MapPublicIpOnLaunch, EC2 `Tags`, SecurityGroup inline
@@ -115,13 +126,19 @@ def install() -> None:
             _moto_api,
             acm_in_use,
             cfn_change_sets,
+            cfn_conditions,
             cfn_delete,
+            cfn_dhcp_options,
             cfn_getatt,
+            cfn_iam_groups,
             cfn_intrinsics,
+            cfn_language_extensions,
             cfn_lifecycle,
             cfn_limits,
             cfn_permissions,
             cfn_properties,
+            cfn_template_format,
+            cfn_template_guard,
             cfn_types,
             cfn_update_rollback,
             cfn_updates,
@@ -152,16 +169,22 @@ def install() -> None:
             _moto_api,
             iam_startup,
             cfn_intrinsics,
+            cfn_conditions,
+            cfn_template_format,
+            cfn_language_extensions,
             cfn_getatt,
             cfn_delete,
             ec2_rules,
             cfn_properties,
             cfn_types,
+            cfn_dhcp_options,
+            cfn_iam_groups,
             cfn_updates,
             cfn_lifecycle,
             cfn_update_rollback,
             cfn_change_sets,
             cfn_limits,
+            cfn_template_guard,  # after cfn_limits: it chains to the call_action installed before it
             cfn_permissions,
             s3_policy,
             memorydb_api,
