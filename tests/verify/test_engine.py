@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ from cloudplane.verify.registry import all_checks
 from cloudplane.verify.report import GROUPS, Report
 from tests.verify.asserts import failed_checks
 from tests.verify.builders import REGION, BuiltCloud
+from tests.verify.call_trace import CallTrace
 from tests.verify.faults import refusing_clients
 
 Make = Callable[..., BuiltCloud]
@@ -87,7 +89,7 @@ def test_concurrency_does_not_change_the_report(
             {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
         ],
     )
-    serial = run(built.spec, clients, max_workers=1).to_dict()
+    serial = run(built.spec, clients, serial=True).to_dict()
     for _ in range(2):
         assert run(built.spec, clients).to_dict() == serial
 
@@ -107,6 +109,22 @@ def test_api_calls_do_not_grow_with_subnets(make_cloud: Make, memorydb: bool) ->
         assert calls["ec2:DescribeRouteTables"] == 1 and calls["ec2:DescribeNetworkAcls"] == 1
         assert calls["efs:DescribeMountTargets"] == 1 and calls["ec2:DescribeNetworkInterfaces"] == 1
     assert counts[0] == counts[1] <= CALL_BUDGET
+
+
+def test_a_verification_makes_each_api_call_once(make_cloud: Make) -> None:
+    """Every read is shared by the checks that need it, however many run at once: no call is repeated with
+    the same parameters, the caller's identity included (asked first, as `cloud verify` does)."""
+    built = make_cloud(memorydb=True)
+    trace = CallTrace(REGION)
+    clients = trace.clients()
+    clients.caller_identity()
+    report = verify_cloud(built.spec, clients)
+    assert report.passed and report.complete
+    made = Counter(call.name for call in trace.calls)
+    assert trace.repeated() == {}, trace.repeated()
+    assert made["sts:GetCallerIdentity"] == 1 and made["sts:AssumeRole"] == 1
+    assert made["iam:GetRole"] == 3  # the two roles and the stack's own role (CFN-2)
+    assert sum(made.values()) == clients.call_count <= CALL_BUDGET
 
 
 def test_a_server_error_leaves_the_rule_not_checked_and_the_run_incomplete(make_cloud: Make) -> None:

@@ -4,12 +4,18 @@ Each resource type is described once for all the cloud's ids (subnets, groups, r
 network ACLs of the VPC, mount targets of the file system ...), so the number of API calls does not
 grow with the number of subnets. A resource that does not exist comes back as None (or is absent
 from a mapping); any other API error is cached and raised again to every check that asks.
+
+Given a thread pool, a context also makes its calls side by side: `prefetch` starts the reads the checks
+declared before any check asks, and `each` fans out the calls of one read (the policies of a role, the
+resource types of a stack), so the longest chain of calls that wait on one another stays short.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Hashable, Iterable
+from concurrent.futures import Executor
 from typing import Any, TypeVar
 
 from cloudplane.aws import regions
@@ -20,7 +26,9 @@ from cloudplane.cloud import CloudSpec
 from cloudplane.verify.iam_eval import PolicySet, Statement, statements_of
 
 T = TypeVar("T")
+R = TypeVar("R")
 Item = dict[str, Any]
+DNS_ATTRIBUTES = ("enableDnsSupport", "enableDnsHostnames")
 
 # kind -> (describe operation, result key, id filter, id field)
 _EC2_KINDS: dict[str, tuple[str, str, str, str]] = {
@@ -57,15 +65,47 @@ def role_name(arn: str) -> str:
 
 
 class VerifyContext:
-    def __init__(self, spec: CloudSpec, aws: AwsClients) -> None:
+    def __init__(self, spec: CloudSpec, aws: AwsClients, pool: Executor | None = None) -> None:
+        """pool: where reads run side by side; without one, every call is made in the asking thread."""
         self.spec = spec
         self.aws = aws
         self.res = spec.resources
+        self._pool = pool
         self._guard = threading.Lock()
         self._locks: dict[Hashable, threading.Lock] = {}
         self._cache: dict[Hashable, tuple[Any, BaseException | None]] = {}
 
-    # -- caching -----------------------------------------------------------------------------
+    # -- caching and concurrency -------------------------------------------------------------
+
+    def memo(self, key: Hashable, fetch: Callable[[], T]) -> T:
+        """fetch() once per key for the whole run; threads asking meanwhile wait for its answer or error."""
+        return self._memo(key, fetch)
+
+    def each(self, fetch: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """fetch(item) for every item, side by side when there is a pool; the answers in the items' order.
+
+        This thread does the first item itself, and any item the pool has not started by the time its answer
+        is wanted: waiting on the pool can then never hold up a read, however busy the pool is."""
+        items = list(items)
+        if self._pool is None or len(items) < 2:
+            return [fetch(item) for item in items]
+        futures = [self._pool.submit(fetch, item) for item in items[1:]]
+        answers = [fetch(items[0])]
+        for item, future in zip(items[1:], futures, strict=True):
+            answers.append(fetch(item) if future.cancel() else future.result())
+        return answers
+
+    def prefetch(self, reads: Iterable[Callable[[VerifyContext], object]]) -> None:
+        """Start every read now, each in the pool (no-op without one); the checks then find them cached."""
+        if self._pool is None:
+            return
+        for read in reads:
+            self._pool.submit(self._warm, read)
+
+    def _warm(self, read: Callable[[VerifyContext], object]) -> None:
+        # A read caches its error; the check that needs the read raises it again and reports it.
+        with contextlib.suppress(Exception):
+            read(self)
 
     def _memo(self, key: Hashable, fetch: Callable[[], T]) -> T:
         with self._guard:
@@ -122,7 +162,7 @@ class VerifyContext:
         return self.ec2_by_ids("vpc", [self.res.vpc_id]).get(self.res.vpc_id)
 
     def vpc_attribute(self, attribute: str) -> bool:
-        """attribute: "enableDnsSupport" or "enableDnsHostnames"."""
+        """attribute: one of DNS_ATTRIBUTES."""
 
         def fetch() -> bool:
             answer = self.aws.client("ec2").describe_vpc_attribute(VpcId=self.res.vpc_id, Attribute=attribute)
@@ -130,6 +170,12 @@ class VerifyContext:
             return bool(answer.get(field, {}).get("Value"))
 
         return self._memo(("vpc-attribute", attribute), fetch)
+
+    def vpc_dns(self) -> dict[str, bool]:
+        """Both DNS attributes of the cloud's VPC, asked side by side (none without a VPC id)."""
+        if not self.res.vpc_id:
+            return {}
+        return dict(zip(DNS_ATTRIBUTES, self.each(self.vpc_attribute, DNS_ATTRIBUTES), strict=True))
 
     def internet_gateways(self) -> list[Item]:
         """Internet gateways attached to the cloud's VPC."""
@@ -147,10 +193,18 @@ class VerifyContext:
             vpcs.add(self.res.vpc_id)
         return vpcs
 
+    def _in_network_vpcs(self, kind: str) -> list[Item]:
+        """Items of an EC2 kind in the cloud's VPC, asked at once (no need to wait for the subnets), and in
+        the other VPCs of its subnets, if any, in one more call."""
+        own = self.res.vpc_id
+        items = self._memo((kind, own), lambda: self._ec2_filtered(kind, "vpc-id", [own])) if own else []
+        strays = frozenset(self._network_vpcs() - {own})
+        if strays:
+            items = items + self._memo((kind, strays), lambda: self._ec2_filtered(kind, "vpc-id", strays))
+        return items
+
     def route_tables(self) -> list[Item]:
-        return self._memo(
-            "route-tables", lambda: self._ec2_filtered("route-table", "vpc-id", self._network_vpcs())
-        )
+        return self._in_network_vpcs("route-table")
 
     def route_table_for(self, subnet: Item) -> tuple[Item | None, bool]:
         """The table routing a subnet and whether it is explicitly associated (else the main table)."""
@@ -167,15 +221,10 @@ class VerifyContext:
 
     def nat_gateways(self) -> dict[str, Item]:
         """NAT gateways of the cloud's VPC (and of its subnets' VPCs), deleted ones included."""
-
-        def fetch() -> dict[str, Item]:
-            items = self._ec2_filtered("nat-gateway", "vpc-id", self._network_vpcs())
-            return {item["NatGatewayId"]: item for item in items}
-
-        return self._memo("nat-gateways", fetch)
+        return {item["NatGatewayId"]: item for item in self._in_network_vpcs("nat-gateway")}
 
     def network_acls(self) -> list[Item]:
-        return self._memo("nacls", lambda: self._ec2_filtered("network-acl", "vpc-id", self._network_vpcs()))
+        return self._in_network_vpcs("network-acl")
 
     def network_acl_for(self, subnet: Item) -> Item | None:
         acls = self.network_acls()
@@ -215,25 +264,58 @@ class VerifyContext:
         return self._memo(("role", arn), fetch)
 
     def role_policies(self, arn: str) -> PolicySet:
-        """Inline policies and the default versions of attached managed policies of a role."""
+        """Inline policies and the default versions of attached managed policies of a role: both lists
+        asked side by side, then every document side by side."""
+        name = role_name(arn)
+
+        def listing(operation: tuple[str, str]) -> list[Any]:
+            return self._describe("iam", *operation, RoleName=name)
+
+        def document(entry: str | Item) -> list[Statement]:
+            iam = self.aws.client("iam")
+            if isinstance(entry, str):  # an inline policy's name
+                doc = iam.get_role_policy(RoleName=name, PolicyName=entry)["PolicyDocument"]
+                return statements_of(doc, f"inline policy {entry}")
+            policy = iam.get_policy(PolicyArn=entry["PolicyArn"])["Policy"]
+            version = iam.get_policy_version(
+                PolicyArn=entry["PolicyArn"], VersionId=policy["DefaultVersionId"]
+            )
+            return statements_of(
+                version["PolicyVersion"]["Document"], f"managed policy {entry['PolicyName']}"
+            )
 
         def fetch() -> PolicySet:
-            iam = self.aws.client("iam")
-            name = role_name(arn)
+            names, attached = self.each(
+                listing,
+                [("list_role_policies", "PolicyNames"), ("list_attached_role_policies", "AttachedPolicies")],
+            )
             policies = PolicySet()
-            for policy_name in self._describe("iam", "list_role_policies", "PolicyNames", RoleName=name):
-                doc = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
-                policies.extend(statements_of(doc, f"inline policy {policy_name}"))
-            attached = self._describe("iam", "list_attached_role_policies", "AttachedPolicies", RoleName=name)
-            for item in attached:
-                policy = iam.get_policy(PolicyArn=item["PolicyArn"])["Policy"]
-                version = iam.get_policy_version(
-                    PolicyArn=item["PolicyArn"], VersionId=policy["DefaultVersionId"]
-                )["PolicyVersion"]
-                policies.extend(statements_of(version["Document"], f"managed policy {item['PolicyName']}"))
+            for statements in self.each(document, [*names, *attached]):
+                policies.extend(statements)
             return policies
 
         return self._memo(("role-policies", arn), fetch)
+
+    def controlplane_role(self) -> Item | None:
+        arn = self.res.controlplane_role_arn
+        return self.role(arn) if arn else None
+
+    def instance_role(self) -> Item | None:
+        arn = self.res.instance_role_arn
+        return self.role(arn) if arn else None
+
+    def controlplane_policies(self) -> PolicySet | None:
+        arn = self.res.controlplane_role_arn
+        return self.role_policies(arn) if arn else None
+
+    def instance_policies(self) -> PolicySet | None:
+        arn = self.res.instance_role_arn
+        return self.role_policies(arn) if arn else None
+
+    def instance_role_profile(self) -> Item | None:
+        """The instance profile named after the instance role (as IAM-8 expects it)."""
+        arn = self.res.instance_role_arn
+        return self.instance_profile(role_name(arn)) if arn else None
 
     def instance_profile(self, name: str) -> Item | None:
         def fetch() -> Item | None:
@@ -251,6 +333,9 @@ class VerifyContext:
     # -- S3 ----------------------------------------------------------------------------------
 
     def _s3(self, operation: str, absent: tuple[str, ...], **kwargs: Any) -> Item | None:
+        if not self.res.s3_bucket_id:
+            return None
+
         def fetch() -> Item | None:
             try:
                 return getattr(self.aws.client("s3"), operation)(Bucket=self.res.s3_bucket_id, **kwargs)
@@ -347,18 +432,22 @@ class VerifyContext:
         def fetch() -> dict[str, list[str]]:
             targets = self.mount_targets()
             enis = self.ec2_by_ids("network-interface", [t.get("NetworkInterfaceId", "") for t in targets])
-            groups: dict[str, list[str]] = {}
-            for target in targets:
+
+            def groups_of(target: Item) -> list[str]:
                 eni = enis.get(target.get("NetworkInterfaceId", ""))
                 if eni is not None:
-                    groups[target["MountTargetId"]] = [g["GroupId"] for g in eni.get("Groups", [])]
-                else:  # interface not visible to us: ask EFS for this one
-                    groups[target["MountTargetId"]] = list(
-                        self.aws.client("efs").describe_mount_target_security_groups(
-                            MountTargetId=target["MountTargetId"]
-                        )["SecurityGroups"]
-                    )
-            return groups
+                    return [g["GroupId"] for g in eni.get("Groups", [])]
+                # An interface not visible to us: ask EFS for this one.
+                efs = self.aws.client("efs")
+                return list(
+                    efs.describe_mount_target_security_groups(MountTargetId=target["MountTargetId"])[
+                        "SecurityGroups"
+                    ]
+                )
+
+            return dict(
+                zip((t["MountTargetId"] for t in targets), self.each(groups_of, targets), strict=True)
+            )
 
         return self._memo("mount-target-groups", fetch)
 
@@ -438,6 +527,8 @@ class VerifyContext:
         return self._memo("stack", fetch)
 
     def stack_resources(self) -> list[Item]:
+        if not self.res.cloudformation_stack_id:
+            return []
         return self._memo(
             "stack-resources",
             lambda: self._describe(

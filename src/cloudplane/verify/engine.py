@@ -1,9 +1,9 @@
-"""Run the applicable checks, one thread per resource group, and gather their findings into a report."""
+"""Run the applicable checks side by side, their reads started up front, and gather the findings into a report."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from cloudplane.aws.errors import AwsError, Fault, error_message
 from cloudplane.aws.session import AwsClients
@@ -11,10 +11,14 @@ from cloudplane.cloud import CloudSpec
 from cloudplane.verify.context import VerifyContext
 from cloudplane.verify.outcome import Skip
 from cloudplane.verify.progress import ProgressEvent
-from cloudplane.verify.registry import SETUP, VERIFY, Check, select
+from cloudplane.verify.registry import SETUP, VERIFY, Check, reads_of, select
 from cloudplane.verify.report import GROUPS, Finding, Report
 
 ProgressCallback = Callable[[ProgressEvent], None]
+
+# Threads for the reads started up front and the calls they fan out to. Past the number of checks' reads
+# (about 30 for a managed cloud) more threads add nothing; fewer would queue reads behind one another.
+READ_WORKERS = 48
 
 
 # How a check refused for a missing permission says what to allow (and how `denied_permission` reads it back).
@@ -94,26 +98,54 @@ def group_resource_ids(spec: CloudSpec, group: str) -> list[str]:
     return [i for i in ids.get(group, []) if i]
 
 
-def _run_group(
-    group: str,
-    checks: list[Check],
-    ctx: VerifyContext,
-    strict: bool,
-    on_progress: ProgressCallback | None,
+def _status(findings: list[Finding], strict: bool) -> str:
+    if any(f.fails(strict) for f in findings):
+        return "failed"
+    if any(not f.checked for f in findings):
+        return "not checked"
+    return "passed"
+
+
+def _run_serially(
+    by_group: dict[str, list[Check]], ctx: VerifyContext, strict: bool, on_progress: ProgressCallback | None
 ) -> list[Finding]:
-    resource_ids = group_resource_ids(ctx.spec, group)
-    if on_progress:
-        on_progress(ProgressEvent(group, "started", resource_ids))
-    findings = [f for check in checks for f in run_check(check, ctx)]
-    if on_progress:
-        if any(f.fails(strict) for f in findings):
-            status = "failed"
-        elif any(not f.checked for f in findings):
-            status = "not checked"
-        else:
-            status = "passed"
-        on_progress(ProgressEvent(group, status, resource_ids))
+    """One check after the other, every call in this thread: the reference a concurrent run must equal."""
+    findings: list[Finding] = []
+    for group, checks in by_group.items():
+        resource_ids = group_resource_ids(ctx.spec, group)
+        if on_progress:
+            on_progress(ProgressEvent(group, "started", resource_ids))
+        found = [f for check in checks for f in run_check(check, ctx)]
+        if on_progress:
+            on_progress(ProgressEvent(group, _status(found, strict), resource_ids))
+        findings.extend(found)
     return findings
+
+
+def _run_concurrently(
+    by_group: dict[str, list[Check]], ctx: VerifyContext, strict: bool, on_progress: ProgressCallback | None
+) -> list[Finding]:
+    """Every check in a thread of its own; a group's progress is told (from this thread) once all of its
+    checks are done, in the order groups finish."""
+    checks = [c for group_checks in by_group.values() for c in group_checks]
+    with ThreadPoolExecutor(max_workers=len(checks), thread_name_prefix="verify-check") as pool:
+        futures = {c.id: pool.submit(run_check, c, ctx) for c in checks}
+        if on_progress:
+            for group in by_group:
+                on_progress(ProgressEvent(group, "started", group_resource_ids(ctx.spec, group)))
+        open_groups = dict(by_group)
+        running = set(futures.values())
+        while open_groups:
+            _, running = wait(running, return_when=FIRST_COMPLETED)
+            for group, group_checks in list(open_groups.items()):
+                if all(futures[c.id].done() for c in group_checks):
+                    del open_groups[group]
+                    if on_progress:
+                        found = [f for c in group_checks for f in futures[c.id].result()]
+                        resource_ids = group_resource_ids(ctx.spec, group)
+                        on_progress(ProgressEvent(group, _status(found, strict), resource_ids))
+    # Collected in GROUPS order, so the report does not depend on which thread finished first.
+    return [f for c in checks for f in futures[c.id].result()]
 
 
 def run(
@@ -123,23 +155,19 @@ def run(
     phase: str = VERIFY,
     strict: bool = False,
     on_progress: ProgressCallback | None = None,
-    max_workers: int | None = None,
+    serial: bool = False,
 ) -> Report:
+    """serial: every check and call one after the other (else side by side, the reads started up front)."""
     checks = select(spec, phase)
     by_group = {g: [c for c in checks if c.group == g] for g in GROUPS}
     by_group = {g: cs for g, cs in by_group.items() if cs}
-    ctx = VerifyContext(spec, aws)
-    findings: list[Finding] = []
-    if by_group:
-        workers = max_workers or len(by_group)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="verify") as pool:
-            futures = [
-                pool.submit(_run_group, group, group_checks, ctx, strict, on_progress)
-                for group, group_checks in by_group.items()
-            ]
-            # Collected in GROUPS order, so the report does not depend on which thread finished first.
-            for future in futures:
-                findings.extend(future.result())
+    if serial or not checks:
+        findings = _run_serially(by_group, VerifyContext(spec, aws), strict, on_progress)
+    else:
+        with ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="verify-read") as reads:
+            ctx = VerifyContext(spec, aws, pool=reads)
+            ctx.prefetch(reads_of(checks))
+            findings = _run_concurrently(by_group, ctx, strict, on_progress)
     return Report(cloud=spec.summary(), findings=findings, strict=strict)
 
 

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from cloudplane.verify.context import VerifyContext
 
 CheckFunc = Callable[["VerifyContext"], Iterable[Outcome]]
+# A read of the context a check makes (a method such as VerifyContext.vpc): the engine starts the reads of
+# every selected check at once, before the checks ask for them.
+Read = Callable[["VerifyContext"], object]
 
 VERIFY = "verify"
 SETUP = "setup"  # run before anything is created, not part of verify_cloud
@@ -29,6 +32,7 @@ class Check:
     networking: frozenset[str]
     phase: str
     when: Callable[[CloudSpec], bool] | None
+    reads: tuple[Read, ...] = ()
 
     def applies(self, spec: CloudSpec, phase: str = VERIFY) -> bool:
         return (
@@ -51,7 +55,10 @@ def check(
     networking: Iterable[str] = (PUBLIC, PRIVATE),
     phase: str = VERIFY,
     when: Callable[[CloudSpec], bool] | None = None,
+    reads: Iterable[Read] = (),
 ) -> Callable[[CheckFunc], CheckFunc]:
+    """reads: the context's reads the check makes on a sound cloud; the engine starts those of every selected
+    check at once, before any check asks (a check may read more: that read starts when it asks)."""
     if group not in GROUPS:
         raise ValueError(f"unknown group {group!r}")
 
@@ -68,6 +75,7 @@ def check(
                 frozenset(networking),
                 phase,
                 when,
+                tuple(reads),
             )
         )
         return func
@@ -84,3 +92,8 @@ def all_checks() -> list[Check]:
 
 def select(spec: CloudSpec, phase: str = VERIFY) -> list[Check]:
     return [c for c in all_checks() if c.applies(spec, phase)]
+
+
+def reads_of(checks: Iterable[Check]) -> list[Read]:
+    """The reads the checks declare, each once, in the checks' order."""
+    return list(dict.fromkeys(read for c in checks for read in c.reads))

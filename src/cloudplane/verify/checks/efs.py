@@ -29,7 +29,7 @@ def _targets(ctx: VerifyContext) -> list[Item]:
     return require(ctx.mount_targets() or None)
 
 
-@check("EFS-1", GROUP, Severity.ERROR, when=_has_efs)
+@check("EFS-1", GROUP, Severity.ERROR, when=_has_efs, reads=(VerifyContext.file_system,))
 def file_system_available(ctx: VerifyContext) -> Iterator[Outcome]:
     fs_id = str(ctx.res.efs_id)
     file_system = ctx.file_system()
@@ -49,7 +49,13 @@ def file_system_available(ctx: VerifyContext) -> Iterator[Outcome]:
         yield ok(f"EFS file system {fs_id} is available.", fs_id)
 
 
-@check("EFS-2", GROUP, Severity.ERROR, when=_has_efs)
+@check(
+    "EFS-2",
+    GROUP,
+    Severity.ERROR,
+    when=_has_efs,
+    reads=(VerifyContext.file_system, VerifyContext.mount_targets),
+)
 def has_mount_targets(ctx: VerifyContext) -> Iterator[Outcome]:
     fs_id = _fs_id(ctx)
     targets = ctx.mount_targets()
@@ -64,7 +70,13 @@ def has_mount_targets(ctx: VerifyContext) -> Iterator[Outcome]:
         )
 
 
-@check("EFS-3", GROUP, Severity.WARNING, when=_has_efs)
+@check(
+    "EFS-3",
+    GROUP,
+    Severity.WARNING,
+    when=_has_efs,
+    reads=(VerifyContext.file_system, VerifyContext.mount_targets, VerifyContext.subnets),
+)
 def mount_target_per_zone(ctx: VerifyContext) -> Iterator[Outcome]:
     fs_id = _fs_id(ctx)
     targets = _targets(ctx)
@@ -97,7 +109,19 @@ def _lets_in_nfs(group: Item, cloud_groups: set[str], vpc_cidr: str | None) -> b
     return False
 
 
-@check("EFS-4", GROUP, Severity.ERROR, when=_has_efs)
+@check(
+    "EFS-4",
+    GROUP,
+    Severity.ERROR,
+    when=_has_efs,
+    reads=(
+        VerifyContext.file_system,
+        VerifyContext.mount_targets,
+        VerifyContext.mount_target_groups,
+        VerifyContext.security_groups,
+        VerifyContext.vpc,
+    ),
+)
 def mount_target_nfs(ctx: VerifyContext) -> Iterator[Outcome]:
     fs_id = _fs_id(ctx)
     targets = _targets(ctx)
@@ -126,7 +150,13 @@ def mount_target_nfs(ctx: VerifyContext) -> Iterator[Outcome]:
         yield ok(f"Every mount target of {fs_id} accepts NFS from the cloud's group.", fs_id)
 
 
-@check("EFS-5", GROUP, Severity.ERROR, when=_has_efs)
+@check(
+    "EFS-5",
+    GROUP,
+    Severity.ERROR,
+    when=_has_efs,
+    reads=(VerifyContext.file_system, VerifyContext.mount_targets),
+)
 def registered_mount_target_ips(ctx: VerifyContext) -> Iterator[Outcome]:
     fs_id = _fs_id(ctx)
     registered = ctx.res.efs_mount_target_ips
@@ -145,7 +175,13 @@ def registered_mount_target_ips(ctx: VerifyContext) -> Iterator[Outcome]:
         yield ok(f"Registered mount-target IPs {', '.join(registered)} of {fs_id} exist.", fs_id)
 
 
-@check("EFS-6", GROUP, Severity.WARNING, when=_has_efs)
+@check(
+    "EFS-6",
+    GROUP,
+    Severity.WARNING,
+    when=_has_efs,
+    reads=(VerifyContext.file_system, VerifyContext.backup_status),
+)
 def backups_enabled(ctx: VerifyContext) -> Iterator[Outcome]:
     fs_id = _fs_id(ctx)
     status = ctx.backup_status()

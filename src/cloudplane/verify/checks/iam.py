@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
-
-import boto3
-from botocore.config import Config
 
 from cloudplane.aws import policies
 from cloudplane.aws.errors import error_code, error_message, is_access_denied, is_transient
@@ -81,7 +77,17 @@ def _labels(statements: list[Statement]) -> str:
     return "; ".join(sorted({s.label for s in statements}))
 
 
-@check("IAM-1", GROUP, Severity.ERROR)
+@check(
+    "IAM-1",
+    GROUP,
+    Severity.ERROR,
+    reads=(
+        VerifyContext.vpc,
+        VerifyContext.account_id,
+        VerifyContext.controlplane_role,
+        VerifyContext.instance_role,
+    ),
+)
 def roles_exist(ctx: VerifyContext) -> Iterator[Outcome]:
     vpc = ctx.vpc() if ctx.res.vpc_id else None
     account = (vpc or {}).get("OwnerId") or ctx.account_id()
@@ -129,7 +135,7 @@ def _trust_statement_json(who: str, external_id: str | None) -> str:
     return json.dumps(doc["Statement"][0])
 
 
-@check("IAM-2", GROUP, Severity.ERROR)
+@check("IAM-2", GROUP, Severity.ERROR, reads=(VerifyContext.controlplane_role, VerifyContext.account_id))
 def controlplane_trust(ctx: VerifyContext) -> Iterator[Outcome]:
     arn = _cp_arn(ctx)
     who = principal(ctx)
@@ -158,7 +164,7 @@ def _external_ids(condition: dict[str, Any]) -> list[str] | None:
     return None
 
 
-@check("IAM-3", GROUP, Severity.ERROR)
+@check("IAM-3", GROUP, Severity.ERROR, reads=(VerifyContext.controlplane_role, VerifyContext.account_id))
 def controlplane_external_id(ctx: VerifyContext) -> Iterator[Outcome]:
     arn = _cp_arn(ctx)
     who = principal(ctx)
@@ -284,7 +290,12 @@ def _policy_hint(arn: str, policy_name: str) -> str:
     )
 
 
-@check("IAM-4", GROUP, Severity.ERROR)
+@check(
+    "IAM-4",
+    GROUP,
+    Severity.ERROR,
+    reads=(VerifyContext.controlplane_role, VerifyContext.controlplane_policies),
+)
 def controlplane_steady_state(ctx: VerifyContext) -> Iterator[Outcome]:
     arn = _cp_arn(ctx)
     yield from _judge(
@@ -296,7 +307,12 @@ def controlplane_steady_state(ctx: VerifyContext) -> Iterator[Outcome]:
     )
 
 
-@check("IAM-5", GROUP, Severity.WARNING)
+@check(
+    "IAM-5",
+    GROUP,
+    Severity.WARNING,
+    reads=(VerifyContext.controlplane_role, VerifyContext.controlplane_policies),
+)
 def controlplane_services(ctx: VerifyContext) -> Iterator[Outcome]:
     arn = _cp_arn(ctx)
     yield from _judge(
@@ -308,7 +324,12 @@ def controlplane_services(ctx: VerifyContext) -> Iterator[Outcome]:
     )
 
 
-@check("IAM-6", GROUP, Severity.ERROR)
+@check(
+    "IAM-6",
+    GROUP,
+    Severity.ERROR,
+    reads=(VerifyContext.controlplane_role, VerifyContext.controlplane_policies),
+)
 def controlplane_pass_role(ctx: VerifyContext) -> Iterator[Outcome]:
     arn = _cp_arn(ctx)
     instance_arn = require(ctx.res.instance_role_arn)
@@ -320,7 +341,7 @@ def controlplane_pass_role(ctx: VerifyContext) -> Iterator[Outcome]:
     )
 
 
-@check("IAM-7", GROUP, Severity.ERROR)
+@check("IAM-7", GROUP, Severity.ERROR, reads=(VerifyContext.instance_role,))
 def instance_trust(ctx: VerifyContext) -> Iterator[Outcome]:
     arn = _instance_arn(ctx)
     relevant = [s for s in _trust(ctx, arn) if s.names_service(EC2_SERVICE)]
@@ -338,7 +359,9 @@ def instance_trust(ctx: VerifyContext) -> Iterator[Outcome]:
         )
 
 
-@check("IAM-8", GROUP, Severity.ERROR)
+@check(
+    "IAM-8", GROUP, Severity.ERROR, reads=(VerifyContext.instance_role, VerifyContext.instance_role_profile)
+)
 def instance_profile(ctx: VerifyContext) -> Iterator[Outcome]:
     arn = _instance_arn(ctx)
     name = role_name(arn)
@@ -367,7 +390,17 @@ def _with_resource_policy(ctx: VerifyContext, arn: str, statements: list[Stateme
     return combined
 
 
-@check("IAM-9", GROUP, Severity.ERROR)
+@check(
+    "IAM-9",
+    GROUP,
+    Severity.ERROR,
+    reads=(
+        VerifyContext.instance_role,
+        VerifyContext.instance_policies,
+        VerifyContext.bucket_region,
+        VerifyContext.bucket_policy_statements,
+    ),
+)
 def instance_bucket_access(ctx: VerifyContext) -> Iterator[Outcome]:
     arn = _instance_arn(ctx)
     bucket = require(ctx.res.s3_bucket_id)
@@ -392,7 +425,17 @@ def _kms_key_arn(ctx: VerifyContext, key: str, partition: str) -> str:
     return f"arn:{partition}:kms:{ctx.aws.region}:{ctx.account_id()}:{kind}{key}"
 
 
-@check("IAM-10", GROUP, Severity.WARNING)
+@check(
+    "IAM-10",
+    GROUP,
+    Severity.WARNING,
+    reads=(
+        VerifyContext.bucket_region,
+        VerifyContext.bucket_encryption_rules,
+        VerifyContext.controlplane_role,
+        VerifyContext.instance_role,
+    ),
+)
 def bucket_kms_access(ctx: VerifyContext) -> Iterator[Outcome]:
     bucket = require(ctx.res.s3_bucket_id)
     require(ctx.bucket_region())
@@ -427,38 +470,21 @@ def bucket_kms_access(ctx: VerifyContext) -> Iterator[Outcome]:
         yield ok(f"Both roles may use key {key_arn} of bucket {bucket}.", bucket)
 
 
-_assumer: dict[str, boto3.session.Session] = {}
-_assumer_lock = threading.Lock()
-
-
-def _assumed_sts(region: str, credentials: dict[str, Any]) -> Any:
-    """An STS client on the assumed role's credentials.
-
-    Made from one session kept for the process: a new session reloads the SDK's data (~0.4 s),
-    a client of a warm one takes a few milliseconds. Sessions are not thread-safe, hence the lock.
-    """
-    with _assumer_lock:
-        session = _assumer.setdefault("session", boto3.session.Session())
-        return session.client(
-            "sts",
-            region_name=region,
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            config=Config(retries={"mode": "standard"}),
-        )
-
-
 def _assume(ctx: VerifyContext, arn: str, external_id: str, patient: bool) -> dict[str, Any]:
-    """The role's credentials. `patient`: retry AccessDenied for a short while (a fresh trust change)."""
+    """AssumeRole's answer. `patient`: retry AccessDenied for a short while (a fresh trust change)."""
     sts = ctx.aws.client("sts")
     deadline = time.monotonic() + (ASSUME_RETRY_SECONDS if patient else 0.0)
     attempt = 0
     while True:
         try:
-            return sts.assume_role(
-                RoleArn=arn, RoleSessionName="cloudplane-verify", ExternalId=external_id, DurationSeconds=900
-            )["Credentials"]
+            return dict(
+                sts.assume_role(
+                    RoleArn=arn,
+                    RoleSessionName="cloudplane-verify",
+                    ExternalId=external_id,
+                    DurationSeconds=900,
+                )
+            )
         except Exception as exc:
             remaining = deadline - time.monotonic()
             if not is_access_denied(exc) or remaining <= 0:
@@ -467,10 +493,31 @@ def _assume(ctx: VerifyContext, arn: str, external_id: str, patient: bool) -> di
         attempt += 1
 
 
-@check("IAM-11", GROUP, Severity.ERROR)
+def _trusts_caller(ctx: VerifyContext) -> bool:
+    """Whether the role trusts the caller's own account, so that assuming it can be tried from here."""
+    return principal_matches(principal(ctx), f"arn:aws:iam::{ctx.account_id()}:root")
+
+
+def assumed_role(ctx: VerifyContext) -> dict[str, Any] | None:
+    """The answer of assuming the control-plane role with the cloud's External ID, asked once per run; None
+    when IAM-11 does not try it (no role or External ID recorded, no such role, a principal not the caller's).
+    A read the engine starts up front: it waits for the role and the account id only."""
+    arn, external_id = ctx.res.controlplane_role_arn, ctx.spec.external_id
+    if not arn or not external_id or ctx.role(arn) is None or not _trusts_caller(ctx):
+        return None
+    patient = bool(ctx.spec.options.get(TRUST_JUST_CHANGED))
+    return ctx.memo(("assume-role", arn), lambda: _assume(ctx, arn, external_id, patient))
+
+
+@check(
+    "IAM-11",
+    GROUP,
+    Severity.ERROR,
+    reads=(VerifyContext.controlplane_role, VerifyContext.account_id, assumed_role),
+)
 def controlplane_assume(ctx: VerifyContext) -> Iterator[Outcome]:
     arn = require(ctx.res.controlplane_role_arn)
-    external_id = require(ctx.spec.external_id)
+    require(ctx.spec.external_id)
     if ctx.role(arn) is None:
         # A deleted role is the plainest way to take cloudplane's access away: say it as such.
         yield fail(
@@ -481,7 +528,7 @@ def controlplane_assume(ctx: VerifyContext) -> Iterator[Outcome]:
         return
     who = principal(ctx)
     caller = ctx.account_id()
-    if not principal_matches(who, f"arn:aws:iam::{caller}:root"):
+    if not _trusts_caller(ctx):
         yield note(
             f"Role {arn} trusts {who}, not your account {caller}, so assuming it cannot be tried from here; "
             "the control plane tries it when it next acts on the cloud.",
@@ -490,7 +537,7 @@ def controlplane_assume(ctx: VerifyContext) -> Iterator[Outcome]:
         return
     patient = bool(ctx.spec.options.get(TRUST_JUST_CHANGED))
     try:
-        credentials = _assume(ctx, arn, external_id, patient)
+        answer = assumed_role(ctx)
     except Exception as exc:
         if is_transient(exc):
             raise  # AWS did not answer: not a verdict on the trust policy
@@ -514,14 +561,5 @@ def controlplane_assume(ctx: VerifyContext) -> Iterator[Outcome]:
             "boundary that blocks sts:AssumeRole.",
         )
         return
-    try:
-        identity = _assumed_sts(ctx.aws.region, credentials).get_caller_identity()
-    except Exception as exc:
-        yield fail(
-            f"Role {arn} was assumed, but its credentials were refused: {error_message(exc)}.",
-            arn,
-            "Check that the role's sessions were not revoked (IAM > Roles > Revoke active sessions "
-            "adds a Deny for older sessions).",
-        )
-        return
-    yield ok(f"Role {arn} was assumed with the External ID and answered as {identity.get('Arn')}.", arn)
+    session = require(answer).get("AssumedRoleUser", {}).get("Arn", "a session of the role")
+    yield ok(f"Role {arn} was assumed with the External ID, as {session}.", arn)

@@ -23,7 +23,7 @@ def _cluster(ctx: VerifyContext) -> Item:
     return require(ctx.memorydb_cluster())
 
 
-@check("MDB-1", GROUP, Severity.ERROR, when=_has_memorydb)
+@check("MDB-1", GROUP, Severity.ERROR, when=_has_memorydb, reads=(VerifyContext.memorydb_cluster,))
 def cluster_available(ctx: VerifyContext) -> Iterator[Outcome]:
     name = str(ctx.res.memorydb_cluster_id)
     cluster = ctx.memorydb_cluster()
@@ -47,7 +47,7 @@ def cluster_available(ctx: VerifyContext) -> Iterator[Outcome]:
         yield ok(f"MemoryDB cluster {name} is available.", name)
 
 
-@check("MDB-2", GROUP, Severity.ERROR, when=_has_memorydb)
+@check("MDB-2", GROUP, Severity.ERROR, when=_has_memorydb, reads=(VerifyContext.memorydb_cluster,))
 def cluster_network(ctx: VerifyContext) -> Iterator[Outcome]:
     cluster = _cluster(ctx)
     name = cluster["Name"]
@@ -124,7 +124,7 @@ def _subnet_zones(ctx: VerifyContext, name: str, group_name: str, subnet_ids: li
         )
 
 
-@check("MDB-3", GROUP, Severity.WARNING, when=_has_memorydb)
+@check("MDB-3", GROUP, Severity.WARNING, when=_has_memorydb, reads=(VerifyContext.memorydb_cluster,))
 def cluster_security_group(ctx: VerifyContext) -> Iterator[Outcome]:
     cluster = _cluster(ctx)
     name = cluster["Name"]
@@ -141,7 +141,7 @@ def cluster_security_group(ctx: VerifyContext) -> Iterator[Outcome]:
         )
 
 
-@check("MDB-4", GROUP, Severity.ERROR, when=_has_memorydb)
+@check("MDB-4", GROUP, Severity.ERROR, when=_has_memorydb, reads=(VerifyContext.memorydb_cluster,))
 def cluster_tls(ctx: VerifyContext) -> Iterator[Outcome]:
     cluster = _cluster(ctx)
     name = cluster["Name"]
@@ -162,7 +162,7 @@ def _shard_nodes(cluster: Item) -> list[tuple[str, int]]:
     return [(s.get("Name", "?"), int(s.get("NumberOfNodes") or len(s.get("Nodes", [])))) for s in shards]
 
 
-@check("MDB-5", GROUP, Severity.ERROR, when=_has_memorydb)
+@check("MDB-5", GROUP, Severity.ERROR, when=_has_memorydb, reads=(VerifyContext.memorydb_cluster,))
 def cluster_replicas(ctx: VerifyContext) -> Iterator[Outcome]:
     cluster = _cluster(ctx)
     name = cluster["Name"]
@@ -178,7 +178,7 @@ def cluster_replicas(ctx: VerifyContext) -> Iterator[Outcome]:
         yield ok(f"Every shard of MemoryDB cluster {name} has a replica.", name)
 
 
-@check("MDB-6", GROUP, Severity.ERROR, when=_has_memorydb)
+@check("MDB-6", GROUP, Severity.ERROR, when=_has_memorydb, reads=(VerifyContext.memorydb_cluster,))
 def cluster_eviction(ctx: VerifyContext) -> Iterator[Outcome]:
     cluster = _cluster(ctx)
     name = cluster["Name"]

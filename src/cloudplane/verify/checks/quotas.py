@@ -11,7 +11,7 @@ is a note, never a failed rule.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +54,24 @@ class PlannedNats:
         return len(self.zone_ids) if self.per_zone else 1
 
 
+def _read_quota(quota: Quota) -> Callable[[VerifyContext], QuotaValue]:
+    return lambda ctx: ctx.quota(quota)
+
+
+def _read_count(kind: str) -> Callable[[VerifyContext], int]:
+    return lambda ctx: ctx.count(kind)
+
+
+# The reads the checks declare (made once, so that checks sharing one are seen to share it).
+_VPCS = _read_quota(VPCS)
+_INTERNET_GATEWAYS = _read_quota(INTERNET_GATEWAYS)
+_VCPUS = _read_quota(STANDARD_VCPUS)
+_ADDRESSES = _read_quota(ELASTIC_IPS)
+_VPCS_USED = _read_count("vpc")
+_INTERNET_GATEWAYS_USED = _read_count("internet-gateway")
+_ADDRESSES_USED = _read_count("elastic-ip")
+
+
 def _quota(ctx: VerifyContext, quota: Quota) -> QuotaValue | Outcome:
     """The quota's value, or a note saying why it could not be read (denied, unknown ...)."""
     try:
@@ -73,7 +91,13 @@ def _quota(ctx: VerifyContext, quota: Quota) -> QuotaValue | Outcome:
         )
 
 
-@check("QUOTA-1", GROUP, Severity.ERROR, phase=SETUP)
+@check(
+    "QUOTA-1",
+    GROUP,
+    Severity.ERROR,
+    phase=SETUP,
+    reads=(_VPCS, _INTERNET_GATEWAYS, _VPCS_USED, _INTERNET_GATEWAYS_USED),
+)
 def network_room(ctx: VerifyContext) -> Iterator[Outcome]:
     for quota, kind in ((VPCS, "vpc"), (INTERNET_GATEWAYS, "internet-gateway")):
         value = _quota(ctx, quota)
@@ -151,7 +175,7 @@ def _nat_room(ctx: VerifyContext, nats: PlannedNats) -> Iterator[Outcome]:
         )
 
 
-@check("QUOTA-2", GROUP, Severity.WARNING)
+@check("QUOTA-2", GROUP, Severity.WARNING, reads=(_VCPUS,))
 def workspace_vcpus(ctx: VerifyContext) -> Iterator[Outcome]:
     quota = STANDARD_VCPUS
     value = _quota(ctx, quota)
@@ -168,7 +192,14 @@ def workspace_vcpus(ctx: VerifyContext) -> Iterator[Outcome]:
         yield ok(f"The {quota.name} vCPU quota in {ctx.aws.region} is {value.shown()}.", quota.key)
 
 
-@check("QUOTA-3", GROUP, Severity.INFO, deployments=(CUSTOMER_DEFINED,), networking=(PRIVATE,))
+@check(
+    "QUOTA-3",
+    GROUP,
+    Severity.INFO,
+    deployments=(CUSTOMER_DEFINED,),
+    networking=(PRIVATE,),
+    reads=(_ADDRESSES, _ADDRESSES_USED),
+)
 def address_headroom(ctx: VerifyContext) -> Iterator[Outcome]:
     quota = ELASTIC_IPS
     value = _quota(ctx, quota)

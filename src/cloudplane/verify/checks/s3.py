@@ -28,7 +28,7 @@ def _bucket(ctx: VerifyContext) -> str:
     return bucket
 
 
-@check("S3-1", GROUP, Severity.ERROR)
+@check("S3-1", GROUP, Severity.ERROR, reads=(VerifyContext.bucket_region,))
 def bucket_exists(ctx: VerifyContext) -> Iterator[Outcome]:
     bucket = ctx.res.s3_bucket_id
     if not bucket:
@@ -60,7 +60,7 @@ def bucket_exists(ctx: VerifyContext) -> Iterator[Outcome]:
         yield ok(f"Bucket {bucket} exists and is readable.", bucket)
 
 
-@check("S3-2", GROUP, Severity.WARNING)
+@check("S3-2", GROUP, Severity.WARNING, reads=(VerifyContext.bucket_region,))
 def bucket_region(ctx: VerifyContext) -> Iterator[Outcome]:
     bucket = _bucket(ctx)
     region = ctx.bucket_region()
@@ -86,7 +86,7 @@ def _cors_ok(rule: dict[str, object]) -> bool:
     )
 
 
-@check("S3-3", GROUP, Severity.WARNING)
+@check("S3-3", GROUP, Severity.WARNING, reads=(VerifyContext.bucket_region, VerifyContext.bucket_cors_rules))
 def bucket_cors(ctx: VerifyContext) -> Iterator[Outcome]:
     bucket = _bucket(ctx)
     rules = ctx.bucket_cors_rules()
@@ -109,7 +109,12 @@ def bucket_cors(ctx: VerifyContext) -> Iterator[Outcome]:
     )
 
 
-@check("S3-4", GROUP, Severity.WARNING)
+@check(
+    "S3-4",
+    GROUP,
+    Severity.WARNING,
+    reads=(VerifyContext.bucket_region, VerifyContext.bucket_public_access_block),
+)
 def bucket_public_access(ctx: VerifyContext) -> Iterator[Outcome]:
     bucket = _bucket(ctx)
     block = ctx.bucket_public_access_block() or {}
@@ -133,7 +138,7 @@ def bucket_public_access(ctx: VerifyContext) -> Iterator[Outcome]:
         yield ok(f"Public access to bucket {bucket} is fully blocked.", bucket)
 
 
-@check("S3-5", GROUP, Severity.INFO)
+@check("S3-5", GROUP, Severity.INFO, reads=(VerifyContext.bucket_region, VerifyContext.bucket_versioning))
 def bucket_versioning(ctx: VerifyContext) -> Iterator[Outcome]:
     bucket = _bucket(ctx)
     status = ctx.bucket_versioning()

@@ -39,7 +39,7 @@ def _rules(groups: list[Item], egress: bool) -> list[Item]:
     return [p for g in groups for p in g.get(key, [])]
 
 
-@check("SG-1", GROUP, Severity.ERROR)
+@check("SG-1", GROUP, Severity.ERROR, reads=(VerifyContext.security_groups,))
 def groups_exist(ctx: VerifyContext) -> Iterator[Outcome]:
     ids = ctx.res.security_group_ids
     if not ids:
@@ -93,7 +93,7 @@ def _authorize(ctx: VerifyContext, port: int) -> str:
     return f"{command} --cidr 0.0.0.0/0 (or the CIDRs your users connect from)"
 
 
-@check("SG-2", GROUP, Severity.ERROR)
+@check("SG-2", GROUP, Severity.ERROR, reads=(VerifyContext.security_groups,))
 def https_inbound(ctx: VerifyContext) -> Iterator[Outcome]:
     sources = _open_port(_groups(ctx), 443)
     if sources:
@@ -106,7 +106,7 @@ def https_inbound(ctx: VerifyContext) -> Iterator[Outcome]:
         )
 
 
-@check("SG-3", GROUP, Severity.INFO)
+@check("SG-3", GROUP, Severity.INFO, reads=(VerifyContext.security_groups,))
 def ssh_inbound(ctx: VerifyContext) -> Iterator[Outcome]:
     sources = _open_port(_groups(ctx), 22)
     if sources:
@@ -124,7 +124,7 @@ def _self_all(ctx: VerifyContext, egress: bool) -> bool:
     return any(is_all_traffic(p) and own & set(group_sources(p)) for p in _rules(_groups(ctx), egress=egress))
 
 
-@check("SG-4", GROUP, Severity.ERROR)
+@check("SG-4", GROUP, Severity.ERROR, reads=(VerifyContext.security_groups,))
 def self_inbound(ctx: VerifyContext) -> Iterator[Outcome]:
     if _self_all(ctx, egress=False):
         yield ok("Inbound all traffic from the cloud's own group is allowed.", _ids(ctx))
@@ -139,7 +139,7 @@ def self_inbound(ctx: VerifyContext) -> Iterator[Outcome]:
         )
 
 
-@check("SG-5", GROUP, Severity.ERROR)
+@check("SG-5", GROUP, Severity.ERROR, reads=(VerifyContext.security_groups,))
 def all_outbound(ctx: VerifyContext) -> Iterator[Outcome]:
     if any(is_all_traffic(p) and ANYWHERE in cidr_sources(p) for p in _rules(_groups(ctx), egress=True)):
         yield ok("Outbound all traffic to 0.0.0.0/0 is allowed.", _ids(ctx))
@@ -153,7 +153,7 @@ def all_outbound(ctx: VerifyContext) -> Iterator[Outcome]:
         )
 
 
-@check("SG-6", GROUP, Severity.WARNING)
+@check("SG-6", GROUP, Severity.WARNING, reads=(VerifyContext.security_groups,))
 def self_outbound(ctx: VerifyContext) -> Iterator[Outcome]:
     if _self_all(ctx, egress=True):
         yield ok("Outbound all protocols to the cloud's own group is allowed.", _ids(ctx))

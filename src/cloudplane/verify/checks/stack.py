@@ -19,7 +19,7 @@ ROLLED_BACK_UPDATE = "UPDATE_ROLLBACK_COMPLETE"
 USABLE_STATES = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE", ROLLED_BACK_UPDATE}
 
 
-@check("CFN-1", GROUP, Severity.ERROR, deployments=(MANAGED,))
+@check("CFN-1", GROUP, Severity.ERROR, deployments=(MANAGED,), reads=(VerifyContext.stack,))
 def stack_complete(ctx: VerifyContext) -> Iterator[Outcome]:
     stack_id = ctx.res.cloudformation_stack_id
     if not stack_id:
@@ -85,8 +85,14 @@ def _by_id(items: list[Item], field: str) -> dict[str, Item]:
     return {i[field]: i for i in items}
 
 
-def _present_each(exists: Callable[[str], bool]) -> Callable[[set[str]], set[str]]:
-    return lambda ids: {i for i in ids if exists(i)}
+def _present_each(ctx: VerifyContext, exists: Callable[[str], bool]) -> Callable[[set[str]], set[str]]:
+    """For resources asked one by one: all of them at once."""
+
+    def present(ids: set[str]) -> set[str]:
+        ordered = sorted(ids)
+        return {i for i, found in zip(ordered, ctx.each(exists, ordered), strict=True) if found}
+
+    return present
 
 
 def _bucket_exists(ctx: VerifyContext, name: str) -> bool:
@@ -126,7 +132,9 @@ def _checkers(ctx: VerifyContext, resources: list[Item]) -> dict[str, Callable[[
     } | ({ctx.res.efs_id} if ctx.res.efs_id else set())
 
     def mount_targets(ids: set[str]) -> set[str]:
-        existing = {t["MountTargetId"] for fs in file_systems for t in ctx.mount_targets(fs)}
+        existing = {
+            t["MountTargetId"] for targets in ctx.each(ctx.mount_targets, file_systems) for t in targets
+        }
         return ids & existing
 
     return {
@@ -142,12 +150,12 @@ def _checkers(ctx: VerifyContext, resources: list[Item]) -> dict[str, Callable[[
         "AWS::EC2::VPCEndpoint": _present_ec2(
             ctx, "vpc-endpoint", lambda: _by_id(ctx.vpc_endpoints(), "VpcEndpointId")
         ),
-        "AWS::S3::Bucket": _present_each(lambda name: _bucket_exists(ctx, name)),
-        "AWS::EFS::FileSystem": _present_each(lambda fs: _file_system_exists(ctx, fs)),
+        "AWS::S3::Bucket": _present_each(ctx, lambda name: _bucket_exists(ctx, name)),
+        "AWS::EFS::FileSystem": _present_each(ctx, lambda fs: _file_system_exists(ctx, fs)),
         "AWS::EFS::MountTarget": mount_targets,
-        "AWS::IAM::Role": _present_each(lambda name: _role_exists(ctx, name)),
-        "AWS::IAM::InstanceProfile": _present_each(lambda name: ctx.instance_profile(name) is not None),
-        "AWS::MemoryDB::Cluster": _present_each(lambda name: ctx.memorydb_cluster(name) is not None),
+        "AWS::IAM::Role": _present_each(ctx, lambda name: _role_exists(ctx, name)),
+        "AWS::IAM::InstanceProfile": _present_each(ctx, lambda name: ctx.instance_profile(name) is not None),
+        "AWS::MemoryDB::Cluster": _present_each(ctx, lambda name: ctx.memorydb_cluster(name) is not None),
     }
 
 
@@ -164,20 +172,26 @@ def missing_resources(ctx: VerifyContext) -> tuple[list[Item], int]:
     by_type: dict[str, list[Item]] = defaultdict(list)
     for resource in resources:
         by_type[resource["ResourceType"]].append(resource)
-    checked = 0
+    # Routes, associations, attachments ... have no checker: they are judged through the resources they tie.
+    judged = [(checkers[t], members) for t, members in by_type.items() if t in checkers]
+
+    def present(entry: tuple[Callable[[set[str]], set[str]], list[Item]]) -> set[str]:
+        checker, members = entry
+        return checker({r["PhysicalResourceId"] for r in members})
+
     missing: list[Item] = []
-    for resource_type, members in by_type.items():
-        checker = checkers.get(resource_type)
-        if checker is None:
-            continue  # routes, associations, attachments ...: judged through the resources they tie
-        ids = {r["PhysicalResourceId"] for r in members}
-        present = checker(ids)
-        checked += len(members)
-        missing.extend(r for r in members if r["PhysicalResourceId"] not in present)
-    return missing, checked
+    for (_, members), found in zip(judged, ctx.each(present, judged), strict=True):
+        missing.extend(r for r in members if r["PhysicalResourceId"] not in found)
+    return missing, sum(len(members) for _, members in judged)
 
 
-@check("CFN-2", GROUP, Severity.WARNING, deployments=(MANAGED,))
+@check(
+    "CFN-2",
+    GROUP,
+    Severity.WARNING,
+    deployments=(MANAGED,),
+    reads=(VerifyContext.stack, VerifyContext.stack_resources),
+)
 def stack_drift(ctx: VerifyContext) -> Iterator[Outcome]:
     stack = require(ctx.stack())
     name = stack.get("StackName", ctx.res.cloudformation_stack_id)

@@ -64,7 +64,7 @@ def subnet_count(ctx: VerifyContext) -> Iterator[Outcome]:
         yield ok(f"The cloud lists {len(set(ids))} subnets.", joined)
 
 
-@check("SUB-2", GROUP, Severity.ERROR)
+@check("SUB-2", GROUP, Severity.ERROR, reads=(VerifyContext.subnets,))
 def subnet_in_vpc(ctx: VerifyContext) -> Iterator[Outcome]:
     if not ctx.res.subnet_ids:
         return
@@ -92,7 +92,7 @@ def subnet_in_vpc(ctx: VerifyContext) -> Iterator[Outcome]:
         yield ok(f"All {len(ctx.res.subnet_ids)} subnets exist in VPC {vpc_id}.", vpc_id)
 
 
-@check("SUB-3", GROUP, Severity.ERROR)
+@check("SUB-3", GROUP, Severity.ERROR, reads=(VerifyContext.subnets,))
 def subnet_size(ctx: VerifyContext) -> Iterator[Outcome]:
     small = False
     for subnet in _found(ctx):
@@ -118,7 +118,7 @@ def subnet_size(ctx: VerifyContext) -> Iterator[Outcome]:
         yield ok("Every subnet is /24 or larger.", ", ".join(ctx.res.subnet_ids))
 
 
-@check("SUB-4", GROUP, Severity.ERROR)
+@check("SUB-4", GROUP, Severity.ERROR, reads=(VerifyContext.subnets,))
 def subnet_zones(ctx: VerifyContext) -> Iterator[Outcome]:
     found = _found(ctx)
     zones = sorted({s["AvailabilityZone"] for s in found})
@@ -133,7 +133,7 @@ def subnet_zones(ctx: VerifyContext) -> Iterator[Outcome]:
         yield ok(f"Subnets span {len(zones)} availability zones: {', '.join(zones)}.", ids)
 
 
-@check("SUB-5", GROUP, Severity.ERROR, networking=(PUBLIC,))
+@check("SUB-5", GROUP, Severity.ERROR, networking=(PUBLIC,), reads=(VerifyContext.subnets,))
 def subnet_unique_zones(ctx: VerifyContext) -> Iterator[Outcome]:
     by_zone: dict[str, list[str]] = defaultdict(list)
     for subnet in _found(ctx):
@@ -172,7 +172,13 @@ def _public_route_fix(ctx: VerifyContext, view: DefaultRoute) -> str:
     return attach + _sentence(fix)
 
 
-@check("SUB-6", GROUP, Severity.ERROR, networking=(PUBLIC,))
+@check(
+    "SUB-6",
+    GROUP,
+    Severity.ERROR,
+    networking=(PUBLIC,),
+    reads=(VerifyContext.subnets, VerifyContext.route_tables),
+)
 def subnet_igw_route(ctx: VerifyContext) -> Iterator[Outcome]:
     bad = False
     for subnet in _in_vpc(ctx):
@@ -190,7 +196,7 @@ def subnet_igw_route(ctx: VerifyContext) -> Iterator[Outcome]:
         yield ok("Every subnet routes 0.0.0.0/0 to an internet gateway.", ", ".join(ctx.res.subnet_ids))
 
 
-@check("SUB-7", GROUP, Severity.WARNING)
+@check("SUB-7", GROUP, Severity.WARNING, reads=(VerifyContext.subnets,))
 def subnet_public_ip(ctx: VerifyContext) -> Iterator[Outcome]:
     want = not ctx.spec.is_private
     bad = False
@@ -268,7 +274,13 @@ def _private_route_fix(ctx: VerifyContext, view: DefaultRoute, zone: str | None)
     return _sentence(fix)
 
 
-@check("SUB-8", GROUP, Severity.ERROR, networking=(PRIVATE,))
+@check(
+    "SUB-8",
+    GROUP,
+    Severity.ERROR,
+    networking=(PRIVATE,),
+    reads=(VerifyContext.subnets, VerifyContext.route_tables, VerifyContext.nat_gateways),
+)
 def subnet_private_egress(ctx: VerifyContext) -> Iterator[Outcome]:
     bad = False
     for subnet in _in_vpc(ctx):
@@ -340,7 +352,12 @@ def _acl_fixes(acl_id: str, entries: list[Item], traffic: list[Traffic]) -> tupl
     return problems, fixes + unmatched
 
 
-@check("SUB-9", GROUP, Severity.WARNING)
+@check(
+    "SUB-9",
+    GROUP,
+    Severity.WARNING,
+    reads=(VerifyContext.vpc, VerifyContext.subnets, VerifyContext.network_acls),
+)
 def subnet_network_acls(ctx: VerifyContext) -> Iterator[Outcome]:
     vpc = require(ctx.vpc())
     acls: dict[str, tuple[Item, list[str]]] = {}

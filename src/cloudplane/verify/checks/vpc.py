@@ -14,7 +14,7 @@ from cloudplane.verify.report import Severity
 GROUP = "vpc"
 
 
-@check("VPC-1", GROUP, Severity.ERROR)
+@check("VPC-1", GROUP, Severity.ERROR, reads=(VerifyContext.vpc, VerifyContext.account_id))
 def vpc_exists(ctx: VerifyContext) -> Iterator[Outcome]:
     vpc_id = ctx.res.vpc_id
     if not vpc_id:
@@ -44,7 +44,7 @@ def vpc_exists(ctx: VerifyContext) -> Iterator[Outcome]:
     yield ok(f"VPC {vpc_id} exists in region {ctx.aws.region} of account {account}.", vpc_id)
 
 
-@check("VPC-2", GROUP, Severity.ERROR)
+@check("VPC-2", GROUP, Severity.ERROR, reads=(VerifyContext.vpc,))
 def vpc_size(ctx: VerifyContext) -> Iterator[Outcome]:
     vpc = require(ctx.vpc())
     vpc_id, cidr = vpc["VpcId"], vpc["CidrBlock"]
@@ -66,7 +66,7 @@ def vpc_size(ctx: VerifyContext) -> Iterator[Outcome]:
         yield ok(f"VPC {vpc_id} CIDR {cidr} is large enough.", vpc_id)
 
 
-@check("VPC-3", GROUP, Severity.WARNING)
+@check("VPC-3", GROUP, Severity.WARNING, reads=(VerifyContext.vpc, VerifyContext.vpc_dns))
 def vpc_dns(ctx: VerifyContext) -> Iterator[Outcome]:
     vpc_id = require(ctx.vpc())["VpcId"]
     missing = [
@@ -92,7 +92,13 @@ def vpc_dns(ctx: VerifyContext) -> Iterator[Outcome]:
         yield ok(f"VPC {vpc_id} has DNS resolution and DNS hostnames enabled.", vpc_id)
 
 
-@check("VPC-4", GROUP, Severity.ERROR, networking=(PUBLIC,))
+@check(
+    "VPC-4",
+    GROUP,
+    Severity.ERROR,
+    networking=(PUBLIC,),
+    reads=(VerifyContext.vpc, VerifyContext.internet_gateways),
+)
 def vpc_internet_gateway(ctx: VerifyContext) -> Iterator[Outcome]:
     vpc_id = require(ctx.vpc())["VpcId"]
     attached = [
@@ -122,7 +128,12 @@ def is_s3_gateway_endpoint(endpoint: dict[str, object], region: str) -> bool:
     )
 
 
-@check("VPC-5", GROUP, Severity.WARNING)
+@check(
+    "VPC-5",
+    GROUP,
+    Severity.WARNING,
+    reads=(VerifyContext.vpc, VerifyContext.vpc_endpoints, VerifyContext.subnets, VerifyContext.route_tables),
+)
 def vpc_s3_endpoint(ctx: VerifyContext) -> Iterator[Outcome]:
     vpc_id = require(ctx.vpc())["VpcId"]
     endpoints = [e for e in ctx.vpc_endpoints() if is_s3_gateway_endpoint(e, ctx.aws.region)]
