@@ -35,6 +35,7 @@ BENCHMARKS = (
     Benchmark("cli_startup.py", "CLI start-up"),
     Benchmark("verify_cost.py", "cloud verify: checks, AWS API calls and wall time (no latency)"),
     Benchmark("verify_latency.py", "cloud verify as a whole process at 50 ms per AWS call"),
+    Benchmark("verify_critical_path.py", "cloud verify: peak in flight and longest chain of AWS calls"),
     Benchmark("stack_polling.py", "cloud setup and delete: stack polls at 50 ms per AWS call"),
     Benchmark("controlplane_throughput.py", "Control-plane server: throughput and latency, 10,000 clouds"),
 )
