@@ -113,9 +113,9 @@ def figure(comparison: Comparison, outputs: dict[str, str]) -> str:
     return "not measured"
 
 
-def render(outputs: dict[str, str], failures: dict[str, int], peer_help: str | None) -> str:
+def render(outputs: dict[str, str], failures: dict[str, int], peer_help: str | None, load: str) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    machine = f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+    machine = f"{os.cpu_count()} cores, Python {platform.python_version()}, load average {load} at the start"
     parts = [
         "# Benchmark results",
         "",
@@ -147,13 +147,14 @@ def _peer(comparison: Comparison, peer_help: str | None) -> str:
 def main() -> int:
     outputs: dict[str, str] = {}
     failures: dict[str, int] = {}
+    load = " / ".join(f"{value:.1f}" for value in os.getloadavg())
     peer_help = peer_startup()
     for benchmark in BENCHMARKS:
         code, output = run(benchmark)
         outputs[benchmark.script] = output
         if code != 0:
             failures[benchmark.script] = code
-    RESULTS.write_text(render(outputs, failures, peer_help))
+    RESULTS.write_text(render(outputs, failures, peer_help, load))
     print(f"Figures written to {RESULTS.relative_to(HERE.parent)}")
     if failures:
         print(f"Failed: {', '.join(sorted(failures))}", file=sys.stderr)
