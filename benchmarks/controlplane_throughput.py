@@ -5,8 +5,8 @@ and dropped afterwards), 10,000 clouds inserted through the service layer in bul
 (`cloudplane server`, a process of its own) and CLIENTS client threads on kept-alive connections:
 - get: GET /api/v1/clouds/{id} of random clouds, GETS requests in all;
 - list: each client walks the whole list page by page (GET /api/v1/clouds?limit=100 and next_cursor).
-It prints requests per second, p50 and p99 latency as the clients see them, and the server's CPU time per
-request. The clients run on the same machine and take their share of its cores.
+It prints requests per second, p50 and p99 latency as the clients see them, and the CPU time per request of
+the server's processes and of the clients: both run on this machine and share its cores.
 
     CLOUDPLANE_BENCH_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test  (the default)
 """
@@ -165,8 +165,10 @@ class Client:
         return json.loads(body)
 
 
-def run_clients(port: int, secret: str, work: Callable[[Client, int], None]) -> tuple[list[float], float]:
-    """CLIENTS threads, each doing `work(client, index)`: every latency, and the wall time."""
+def run_clients(
+    port: int, secret: str, work: Callable[[Client, int], None]
+) -> tuple[list[float], float, float]:
+    """CLIENTS threads, each doing `work(client, index)`: every latency, the wall time and the clients' CPU time."""
     clients = [Client(port, secret) for _ in range(CLIENTS)]
     errors: list[BaseException] = []
 
@@ -177,15 +179,17 @@ def run_clients(port: int, secret: str, work: Callable[[Client, int], None]) -> 
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(CLIENTS)]
+    cpu = time.process_time()
     start = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - start
+    cpu = time.process_time() - cpu
     if errors:
         raise errors[0]
-    return sorted(t for c in clients for t in c.latencies), wall
+    return sorted(t for c in clients for t in c.latencies), wall, cpu
 
 
 def gets(ids: list[str]) -> Callable[[Client, int], None]:
@@ -209,12 +213,14 @@ def walk_list(client: Client, _index: int) -> None:
         raise RuntimeError(f"the list walked {seen} clouds, not {CLOUDS}")
 
 
-def _row(backend: str, workers: int, label: str, latencies: list[float], wall: float, cpu: float) -> str:
+def _row(
+    backend: str, workers: int, label: str, latencies: list[float], wall: float, server: float, client: float
+) -> str:
     count = len(latencies)
     p50, p99 = latencies[count // 2], latencies[min(count - 1, int(count * 0.99))]
     return (
         f"{backend:<11} {workers:>7} {label:<17} {count:>8} {count / wall:>10.0f} {p50 * 1000:>7.1f}"
-        f" {p99 * 1000:>7.1f} {cpu / count * 1000:>13.2f}"
+        f" {p99 * 1000:>7.1f} {server / count * 1000:>10.2f} {client / count * 1000:>10.2f}"
     )
 
 
@@ -229,15 +235,17 @@ def measure(backend: str, url: str) -> None:
             run_clients(port, secret, lambda client, i: [client.get(f"/api/v1/clouds/{c}") for c in ids[:50]])
             for label, work in (("get one cloud", gets(ids)), (f"list, {PAGE} a page", walk_list)):
                 cpu = _cpu_seconds(pids)
-                latencies, wall = run_clients(port, secret, work)
-                print(_row(backend, workers, label, latencies, wall, _cpu_seconds(pids) - cpu), flush=True)
+                latencies, wall, client_cpu = run_clients(port, secret, work)
+                server_cpu = _cpu_seconds(pids) - cpu
+                print(_row(backend, workers, label, latencies, wall, server_cpu, client_cpu), flush=True)
 
 
 def main() -> None:
     print(f"{CLIENTS} client threads on kept-alive connections, {CLOUDS:,} clouds; {TARGET}")
+    print("CPU: milliseconds of CPU time per request, of the server's processes and of the clients")
     print(
         f"{'database':<11} {'workers':>7} {'request':<17} {'requests':>8} {'per second':>10} {'p50 ms':>7}"
-        f" {'p99 ms':>7} {'server CPU ms':>13}"
+        f" {'p99 ms':>7} {'server CPU':>10} {'client CPU':>10}"
     )
     with sqlite_database() as url:
         measure("SQLite", url)
