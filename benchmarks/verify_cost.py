@@ -7,30 +7,13 @@ batching, concurrency), not AWS latency. Each verification runs ROUNDS times on 
 from __future__ import annotations
 
 import logging
-import os
 import statistics
 import tempfile
 import time
 
+from _sandbox import aws_environment
+
 ROUNDS = 5
-
-
-def _environment(url: str, home: str) -> None:
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL": url,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-west-2",
-            "AWS_CONFIG_FILE": "/dev/null",
-            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_MAX_ATTEMPTS": "1",
-            "CLOUDPLANE_HOME": home,
-        }
-    )
-    for key in ("CLOUDPLANE_URL", "CLOUDPLANE_DATABASE_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        os.environ.pop(key, None)
 
 
 def main() -> None:
@@ -40,7 +23,7 @@ def main() -> None:
 
     server = start_threaded()
     with tempfile.TemporaryDirectory() as home:
-        _environment(server.url, home)
+        aws_environment(server.url, home)
         from cloudplane.aws.session import AwsClients
         from cloudplane.client import ControlPlaneClient
         from cloudplane.cloud import CloudSpec

@@ -18,7 +18,6 @@ shell sees it. Prints figures; asserts nothing about time.
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import statistics
 import subprocess
@@ -29,6 +28,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from _sandbox import aws_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.verify.builders and tests.verify.call_trace
@@ -53,24 +54,6 @@ SERVICES = (
 )
 # The sandbox enforces these network quotas; a benchmark's clouds share the region.
 QUOTAS = (("vpc", "L-F678F1CE"), ("vpc", "L-A4707A72"), ("ec2", "L-0263D0A3"), ("vpc", "L-FE5A380F"))
-
-
-def _environment(url: str, home: str) -> dict[str, str]:
-    env = {
-        "AWS_ENDPOINT_URL": url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_MAX_ATTEMPTS": "1",
-        "CLOUDPLANE_HOME": home,
-    }
-    os.environ.update(env)
-    for key in ("CLOUDPLANE_URL", "CLOUDPLANE_DATABASE_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        os.environ.pop(key, None)
-    return env
 
 
 def _free_port() -> int:
@@ -231,7 +214,7 @@ def _whole_process(name: str) -> list[float]:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as home, _sandbox() as sandbox:
-        _environment(sandbox.url, home)
+        aws_environment(sandbox.url, home)
         clouds = _clouds(sandbox)
         for _, name in clouds:  # once without latency: the emulator's own first-time work
             _run_cli("cloud", "verify", "--name", name)
