@@ -58,7 +58,7 @@ def update(
             client=client,
             console=console,
             confirm=lambda question: confirm(question, yes),
-            verify=lambda record: run_verification(record, console=console),
+            verify=lambda record, aws: run_verification(record, console=console, aws=aws),
         )
     if output == "json":
         console.json(result.to_dict())

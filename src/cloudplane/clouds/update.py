@@ -449,7 +449,7 @@ def update_managed_cloud(
     client: Any,
     console: Console,
     confirm: Callable[[str], None],
-    verify: Callable[[dict[str, Any]], Report],
+    verify: Callable[[dict[str, Any], AwsClients], Report],
 ) -> UpdateResult:
     refuse_unless_updatable(cloud)
     aws = AwsClients(cloud["region"])
@@ -497,7 +497,7 @@ def update_managed_cloud(
         _rewrite_managed_policies(aws, plan, console)
         cloud = _record(aws, client, cloud, plan)
         console.info("Verifying the updated cloud ...")
-        report = verify(cloud)
+        report = verify(cloud, aws)  # the clients and caller identity this run already has
         client.store_verification(cloud["id"], report.to_dict())
     return UpdateResult(client.get_cloud(cloud["id"]), "updated", changes, kept, plan.drift.restored, report)
 
