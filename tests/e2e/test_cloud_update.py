@@ -39,7 +39,7 @@ def _policy(aws: Callable[..., Any], role: str, name: str) -> dict[str, Any]:
     return aws("iam").get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
 
 
-def _make_older(aws: Callable[..., Any], cloud: dict[str, Any]) -> None:
+def make_older(aws: Callable[..., Any], cloud: dict[str, Any]) -> None:
     """What an earlier cloudplane deployed: a services policy without the load balancer's service-linked
     role statement, and an instance role described differently."""
     cfn = aws("cloudformation")
@@ -84,7 +84,7 @@ def test_an_older_cloud_is_updated_through_a_change_set_that_is_shown_and_confir
 ) -> None:
     setup_cloud("demo", "--shared-storage", "object-storage")
     cloud = _cloud()
-    _make_older(aws, cloud)
+    make_older(aws, cloud)
 
     # Without a terminal to ask and without --yes, nothing changes.
     refused = cloudplane("cloud", "update", "--name", "demo")

@@ -19,6 +19,7 @@ import pytest
 
 from cloudplane.aws import command_policies, policies
 from cloudplane.sandbox.server import SandboxServer
+from tests.e2e.test_cloud_update import make_older
 from tests.helpers import cloudplane
 from tests.iam.proof import FREE, assert_one_line_naming, run_holding, without
 from tests.verify.builders import REGION
@@ -37,24 +38,8 @@ def cloud(aws: Factory) -> dict[str, Any]:
     )
     assert setup.exit_code == 0, setup.stderr
     record = cloudplane("cloud", "get", "--name", "demo", "--output", "json").json()
-    cfn, iam = aws("cloudformation"), aws("iam")
-    stack_id = record["resources"]["cloudformation_stack_id"]
-    template = json.loads(json.dumps(cfn.get_template(StackName=stack_id)["TemplateBody"]))
-    for entry in template["Resources"]["ControlPlaneRole"]["Properties"]["Policies"]:
-        if entry["PolicyName"] == SERVICE:
-            statements = entry["PolicyDocument"]["Statement"]
-            entry["PolicyDocument"]["Statement"] = [
-                s for s in statements if s["Sid"] != "LoadBalancingServiceLinkedRolePolicies"
-            ]
-    stack = cfn.describe_stacks(StackName=stack_id)["Stacks"][0]
-    cfn.update_stack(
-        StackName=stack_id,
-        TemplateBody=json.dumps(template),
-        Parameters=[
-            {"ParameterKey": p["ParameterKey"], "UsePreviousValue": True} for p in stack["Parameters"]
-        ],
-        Capabilities=["CAPABILITY_NAMED_IAM"],
-    )
+    make_older(aws, record)
+    iam = aws("iam")
     role = record["resources"]["controlplane_role_arn"].rsplit("/", 1)[-1]
     steady = iam.get_role_policy(RoleName=role, PolicyName=policies.STEADY_STATE_POLICY_NAME)[
         "PolicyDocument"
