@@ -1,24 +1,29 @@
 """The direct transport of the control-plane client: the service called in-process on the local database.
 
 No web framework, no pydantic, no HTTP client: a command that reads a cloud costs little more than
-opening the database. Errors are the service's own; a database that fails mid-command is one line.
+opening the database. On a SQLite file already at the newest schema, the everyday cloud operations (list, get,
+set-default, storing a verification) go through `sqlite_records` on the standard library alone; everything
+else opens the service (and SQLAlchemy) when first needed. Errors are the service's own; a database that
+fails mid-command is one line.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, TypeVar
-
-from sqlalchemy.exc import DBAPIError
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cloudplane.client import ControlPlaneClient
-from cloudplane.controlplane.db import redact
-from cloudplane.controlplane.embedded import open_service
-from cloudplane.controlplane.service import ControlPlaneService
-from cloudplane.controlplane.store import UNSET
+from cloudplane.controlplane.settings import database_url as configured_database_url
+from cloudplane.controlplane.settings import normalize_url, private_data_warning, redact_url
+from cloudplane.controlplane.sqlite_records import SqliteRecords, sqlite_path
 from cloudplane.errors import OperationFailed
+
+if TYPE_CHECKING:
+    from cloudplane.controlplane.service import ControlPlaneService
 
 T = TypeVar("T")
 
@@ -26,26 +31,55 @@ T = TypeVar("T")
 class DirectClient(ControlPlaneClient):
     mode = "embedded"
 
-    def __init__(self, service: ControlPlaneService, url: str) -> None:
-        self._service = service
+    def __init__(
+        self, url: str, *, service: ControlPlaneService | None = None, quick: SqliteRecords | None = None
+    ) -> None:
         self._url = url
+        self._opened_service = service
+        self._quick = quick
         self._closed = False
         # A command's claim is renewed from a second thread; one call at a time keeps SQLite simple.
         self._lock = threading.Lock()
 
     @classmethod
     def open(cls, database_url: str | None = None) -> DirectClient:
-        service, url = open_service(database_url)
-        return cls(service, url)
+        url = normalize_url(database_url) if database_url else configured_database_url()
+        quick = SqliteRecords.open(url)
+        if quick is None:
+            from cloudplane.controlplane.embedded import open_service
+
+            service, url = open_service(url)
+            return cls(url, service=service)
+        warning = private_data_warning(sqlite_path(url))
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
+        return cls(url, quick=quick)
+
+    @property
+    def _service(self) -> ControlPlaneService:
+        """The full service, opened on first use (the quick operations never need it)."""
+        if self._opened_service is None:
+            from cloudplane.controlplane.embedded import open_service
+
+            self._opened_service, _ = open_service(self._url, warn=False)
+        return self._opened_service
+
+    @property
+    def _records(self) -> SqliteRecords | ControlPlaneService:
+        """Where the everyday cloud operations go: the quick path when the file allows it."""
+        return self._quick if self._quick is not None else self._service
 
     @property
     def where(self) -> str:
-        return redact(self._url)
+        return redact_url(self._url)
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self._service.close()
+            if self._quick is not None:
+                self._quick.close()
+            if self._opened_service is not None:
+                self._opened_service.close()
 
     def _run(self, call: Callable[[], T]) -> T:
         with self._lock, self._database_errors():
@@ -61,12 +95,20 @@ class DirectClient(ControlPlaneClient):
     def _database_errors(self) -> Iterator[None]:
         try:
             yield
-        except DBAPIError as exc:
-            cause = exc.orig if exc.orig is not None else exc
-            reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
-            raise OperationFailed(
-                f"the control-plane database {redact(self._url)} failed: {reason}; run the command again"
-            ) from exc
+        except sqlite3.Error as exc:
+            raise self._failed(exc) from exc
+        except Exception as exc:
+            from sqlalchemy.exc import DBAPIError  # loaded already whenever it can be the cause
+
+            if not isinstance(exc, DBAPIError):
+                raise
+            raise self._failed(exc.orig if exc.orig is not None else exc) from exc
+
+    def _failed(self, cause: BaseException) -> OperationFailed:
+        reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        return OperationFailed(
+            f"the control-plane database {self.where} failed: {reason}; run the command again"
+        )
 
     def create_cloud(
         self,
@@ -95,15 +137,15 @@ class DirectClient(ControlPlaneClient):
         )
 
     def list_clouds(self, *, name: str | None = None) -> list[dict[str, Any]]:
-        return self._run(lambda: self._service.list_clouds(name=name))
+        return self._run(lambda: self._records.list_clouds(name=name))
 
     def list_clouds_page(
         self, *, name: str | None = None, limit: int = 100, cursor: str | None = None
     ) -> dict[str, Any]:
-        return self._run(lambda: self._service.list_clouds_page(name=name, limit=limit, cursor=cursor))
+        return self._run(lambda: self._records.list_clouds_page(name=name, limit=limit, cursor=cursor))
 
     def get_cloud(self, cloud_id: str) -> dict[str, Any]:
-        return self._run(lambda: self._service.get_cloud(cloud_id))
+        return self._run(lambda: self._records.get_cloud(cloud_id))
 
     def update_cloud(
         self,
@@ -114,6 +156,8 @@ class DirectClient(ControlPlaneClient):
         options: Mapping[str, Any] | None = None,
         failure_reason: str | None = None,
     ) -> dict[str, Any]:
+        from cloudplane.controlplane.store import UNSET
+
         reason = UNSET if failure_reason is None else failure_reason  # "" clears, None leaves it
         return self._run(
             lambda: self._service.update_cloud(
@@ -122,10 +166,10 @@ class DirectClient(ControlPlaneClient):
         )
 
     def store_verification(self, cloud_id: str, report: Mapping[str, Any]) -> dict[str, Any]:
-        return self._run(lambda: self._service.store_verification(cloud_id, report))
+        return self._run(lambda: self._records.store_verification(cloud_id, report))
 
     def set_default(self, cloud_id: str) -> dict[str, Any]:
-        return self._run(lambda: self._service.set_default(cloud_id))
+        return self._run(lambda: self._records.set_default(cloud_id))
 
     def claim_cloud(
         self, cloud_id: str, *, operation: str, owner: str, seconds: float, replace: str | None = None

@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 
 from cloudplane.client import ControlPlaneClient
 from cloudplane.controlplane.app import create_app
+from cloudplane.controlplane.service import ControlPlaneService
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -159,15 +160,34 @@ def server(database_url: str) -> Iterator[Served]:
         yield served
 
 
-TRANSPORTS = ["direct", "http"]
+# "quick": the direct transport on a SQLite file already at the newest schema, where the everyday cloud
+# operations skip the service (controlplane.sqlite_records); PostgreSQL has no such path.
+TRANSPORTS = ["direct", "quick", "http"]
+
+
+# Where the quick path's operations are the ones under test.
+_QUICK_MODULES = ("test_clouds.py", "test_claims.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in list(items):
+        params = getattr(item, "callspec", None)
+        if params is None or params.params.get("client") != "quick":
+            continue
+        if params.params.get("database_url") == "postgres" or item.path.name not in _QUICK_MODULES:
+            items.remove(item)
 
 
 @pytest.fixture(params=TRANSPORTS)
 def client(request: pytest.FixtureRequest, database_url: str) -> Iterator[ControlPlaneClient]:
-    """The same contract through both transports: the service in-process, and HTTP to a real server."""
-    if request.param == "direct":
+    """The same contract through every transport: the service in-process (also by its quick path on SQLite),
+    and HTTP to a real server."""
+    if request.param in ("direct", "quick"):
+        if request.param == "quick":
+            ControlPlaneService.open(database_url).close()  # the schema, so that the quick path applies
         with ControlPlaneClient.embedded(database_url) as client:
             assert client.mode == "embedded"
+            assert (client._quick is not None) == (request.param == "quick")
             yield client
         return
     token = mint_token(database_url, name="contract")

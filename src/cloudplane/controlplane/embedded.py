@@ -11,9 +11,9 @@ from cloudplane.controlplane.settings import database_url as configured_database
 from cloudplane.errors import CloudplaneError, OperationFailed
 
 
-def open_service(database_url: str | None = None) -> tuple[ControlPlaneService, str]:
+def open_service(database_url: str | None = None, *, warn: bool = True) -> tuple[ControlPlaneService, str]:
     """The service on `database_url` (default: from the environment), its schema current, and the URL.
-    Warns on stderr when other users can read the local data."""
+    Warns on stderr when other users can read the local data (unless `warn` is false: said already)."""
     url = normalize_url(database_url) if database_url else configured_database_url()
     try:
         service = ControlPlaneService.open(url)
@@ -21,7 +21,7 @@ def open_service(database_url: str | None = None) -> tuple[ControlPlaneService, 
         raise
     except Exception as exc:
         raise OperationFailed(_cannot_open(url, exc)) from exc
-    warning = private_data_warning(sqlite_file(url))
+    warning = private_data_warning(sqlite_file(url)) if warn else None
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
     return service, url

@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine, inspect, text
 
 from cloudplane.controlplane.db import make_engine, redact
+from cloudplane.controlplane.settings import SCHEMA_REVISION
 from cloudplane.errors import OperationFailed
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-# The newest revision in migrations/versions (a test keeps the two in step). Knowing it lets an
-# up-to-date database skip importing Alembic, which the embedded CLI pays on every command.
-HEAD = "0006"
+# The newest revision in migrations/versions (settings.SCHEMA_REVISION; a test keeps the two in step).
+HEAD = SCHEMA_REVISION
 # Any constant 64-bit key; PostgreSQL advisory locks are per database.
 _PG_LOCK_KEY = int.from_bytes(b"cldplane", "big")
 # Alembic keeps its running context in module globals: one migration at a time per process.

@@ -10,7 +10,6 @@ import copy
 import re
 import secrets
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from numbers import Real
 from typing import Any
 
@@ -21,8 +20,9 @@ from cloudplane.clouds import byo_input as shapes
 from cloudplane.controlplane.auth import LOCAL_OPERATOR, Caller, validate_org, validate_token_name
 from cloudplane.controlplane.cloud_access import CloudAccess
 from cloudplane.controlplane.cluster_store import ClusterStore
-from cloudplane.controlplane.models import Cloud, Token
 from cloudplane.controlplane.paging import DEFAULT_LIMIT, check_limit, decode_cursor, encode_cursor
+from cloudplane.controlplane.records import cloud_record, token_record
+from cloudplane.controlplane.records import text_field as _text
 from cloudplane.controlplane.service_clusters import ClusterOperations
 from cloudplane.controlplane.service_functional import FunctionalVerificationOperations
 from cloudplane.controlplane.store import UNSET, Claim, CloudStore
@@ -260,68 +260,6 @@ class ControlPlaneService(ClusterOperations, FunctionalVerificationOperations):
         """What clients need to know: the AWS principal customer roles must trust (null: the caller's
         own account, as in the embedded mode)."""
         return {"version": __version__, "aws_principal": self.aws_principal}
-
-
-def cloud_record(cloud: Cloud) -> dict[str, Any]:
-    """A cloud as the API shows it."""
-    return {
-        "id": cloud.id,
-        "name": cloud.name,
-        "provider": cloud.provider,
-        "region": cloud.region,
-        "deployment": cloud.deployment,
-        "networking": cloud.networking,
-        "state": cloud.state,
-        "is_default": cloud.is_default,
-        "external_id": cloud.external_id,
-        "resources": dict(cloud.resources),
-        "options": dict(cloud.options),
-        "failure_reason": cloud.failure_reason,
-        "created_at": iso_utc(cloud.created_at) or "",
-        "updated_at": iso_utc(cloud.updated_at) or "",
-        "last_verification": cloud.last_verification,
-        "last_verified_at": iso_utc(cloud.last_verified_at),
-        # The command working on the cloud, or null.
-        "operation": (
-            {
-                "name": cloud.operation,
-                "owner": cloud.operation_owner,
-                "expires_at": iso_utc(cloud.operation_expires_at),
-            }
-            if cloud.operation_owner
-            else None
-        ),
-        "last_functional_verification": cloud.last_functional_verification,
-        "last_functional_verified_at": iso_utc(cloud.last_functional_verified_at),
-    }
-
-
-def token_record(token: Token) -> dict[str, Any]:
-    """A token as the API shows it: never its secret, nor the secret's hash."""
-    return {
-        "id": token.id,
-        "org": token.org,
-        "name": token.name,
-        "admin": token.admin,
-        "created_at": iso_utc(token.created_at) or "",
-        "revoked_at": iso_utc(token.revoked_at),
-        "last_used_at": iso_utc(token.last_used_at),
-    }
-
-
-def iso_utc(moment: datetime | None) -> str | None:
-    """UTC, ISO-8601, with "Z". SQLite hands back naive datetimes; they were stored as UTC."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def _text(field: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise InputError(f"{field} must be a string, not {type(value).__name__}")
-    return value
 
 
 def _object(field: str, value: Any) -> Mapping[str, Any] | None:

@@ -265,7 +265,7 @@ def subnet_zones(clients: AwsClients, cloud: Mapping[str, Any]) -> dict[str, str
 
 def cluster_record(cluster: Cluster, cloud: Mapping[str, Any], *, stale: str | None = None) -> dict[str, Any]:
     """A cluster as the API shows it."""
-    from cloudplane.controlplane.service import iso_utc
+    from cloudplane.controlplane.records import iso_utc
 
     record = {
         "id": cluster.id,

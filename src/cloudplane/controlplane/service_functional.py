@@ -207,7 +207,7 @@ def run_state(targets: list[Mapping[str, Any]], *, aborted: bool) -> str:
 def run_record(run: FunctionalVerification, cloud: Mapping[str, Any]) -> dict[str, Any]:
     """A run as the API shows it; also the report kept on the cloud when it ends."""
     from cloudplane.clusters.functional import failed_step
-    from cloudplane.controlplane.service import iso_utc
+    from cloudplane.controlplane.records import iso_utc
 
     targets = []
     for target in run.targets:

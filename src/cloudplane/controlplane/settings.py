@@ -17,6 +17,9 @@ HOME_ENV = "CLOUDPLANE_HOME"
 DATABASE_URL_ENV = "CLOUDPLANE_DATABASE_URL"
 DEFAULT_HOME = "~/.cloudplane"
 SQLITE_FILE = "cloudplane.db"
+# The newest schema revision (migrations/versions). Knowing it without Alembic lets an up-to-date database
+# skip importing it, and the embedded CLI's quick reads (sqlite_records) check it before trusting a file.
+SCHEMA_REVISION = "0006"
 SUPPORTED_URLS = "sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
 # Drivers that are installed; anything else would fail on import deep inside SQLAlchemy.
 _DRIVERS = {"sqlite": ("", "pysqlite"), "postgresql": ("", "psycopg"), "postgres": ("", "psycopg")}
