@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from cloudplane.cli.cloud import FUNCTIONAL_VERIFY
+from cloudplane.cli.register_sources import adopt_sources
 
 
 @click.command()
@@ -15,10 +16,11 @@ from cloudplane.cli.cloud import FUNCTIONAL_VERIFY
     "--provider", type=click.Choice(["aws"]), default="aws", show_default=True, help="Cloud provider."
 )
 @click.option("--region", default="us-west-2", show_default=True, help="AWS region of the resources.")
-@click.option("--vpc-id", required=True, help="The VPC (vpc-...).")
-@click.option("--subnet-ids", required=True, help="Comma-separated subnets in at least two zones.")
-@click.option("--security-group-ids", required=True, help="Comma-separated security groups.")
-@click.option("--s3-bucket-id", required=True, help="Bucket name, s3://name or arn:aws:s3:::name.")
+# Required unless a source (--from-stack, --from-terraform-state) provides them: see adopt_sources.
+@click.option("--vpc-id", help="The VPC (vpc-...).")
+@click.option("--subnet-ids", help="Comma-separated subnets in at least two zones.")
+@click.option("--security-group-ids", help="Comma-separated security groups.")
+@click.option("--s3-bucket-id", help="Bucket name, s3://name or arn:aws:s3:::name.")
 @click.option(
     "--efs-id",
     help="EFS file system (fs-...). Leave it out to go without workspaces: they need shared storage.",
@@ -30,9 +32,7 @@ from cloudplane.cli.cloud import FUNCTIONAL_VERIFY
     "controlplane_role",
     help="ARN of the cross-account role the control plane assumes (required).",
 )
-@click.option(
-    "--instance-iam-role-id", "instance_role", required=True, help="ARN of the cluster nodes' role."
-)
+@click.option("--instance-iam-role-id", "instance_role", help="ARN of the cluster nodes' role.")
 @click.option("--memorydb-cluster-id", help="MemoryDB cluster name, for head-node fault tolerance.")
 @click.option(
     "--private-network", is_flag=True, help="Clusters use private subnets with NAT egress (no public IPs)."
@@ -49,6 +49,7 @@ from cloudplane.cli.cloud import FUNCTIONAL_VERIFY
 )
 @FUNCTIONAL_VERIFY
 @click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@adopt_sources
 def register(
     name: str,
     provider: str,
@@ -67,6 +68,7 @@ def register(
     yes: bool,
     functional_verify: str | None,
     output: str,
+    equivalent_command: str | None = None,
 ) -> int:
     """Register a cloud made of your own resources; verified first, nothing kept if it fails."""
     from cloudplane.clouds import functional_verification as functional
@@ -104,6 +106,7 @@ def register(
     from cloudplane.console import Console, confirm
 
     console = Console(quiet=output == "json")
+    adopted = {"equivalent_command": equivalent_command} if equivalent_command else {}
     if efs_id is None:
         console.warn(
             "No --efs-id: the cloud will have no shared file system, so workspaces will not be available."
@@ -114,7 +117,7 @@ def register(
         if output == "text":
             render_report(report, console)
         elif not report.passed:  # scripts get the findings that refused the registration
-            console.json({"cloud": None, "verification": report.to_dict()})
+            console.json({"cloud": None, "verification": report.to_dict(), **adopted})
         return report
 
     def confirm_warnings(_: Any) -> None:
@@ -134,5 +137,5 @@ def register(
             cloud = client.get_cloud(cloud["id"])
     if output == "json":
         extra = {"functional_verification": run} if targets else {}
-        console.json({"cloud": cloud, "verification": report.to_dict(), **extra})
+        console.json({"cloud": cloud, "verification": report.to_dict(), **adopted, **extra})
     return code
