@@ -7,7 +7,6 @@ deletes the adopted cloud).
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 from cloudplane.aws import policies
 from cloudplane.sandbox.server import SandboxServer
 from tests.byo.stacks import apply, outputs, print_template, wait
+from tests.e2e.adopting import cloud_names, equivalent_flags, parse_flags
 from tests.helpers import Run, cloudplane
 from tests.iam import conftest as iam_fixtures
 
@@ -25,26 +25,6 @@ aws = iam_fixtures.aws  # boto3 clients on one sandbox state for the whole modul
 ACCOUNT = "123456789012"
 PEER_ACCOUNT = "525325868955"
 FOREIGN = Path(__file__).parents[1] / "sandbox" / "foreign_templates"
-
-
-def equivalent_flags(run: Run) -> dict[str, Any]:
-    """The flags of the `cloudplane cloud register ...` line printed on stderr: --flag value, or True."""
-    (line,) = [line for line in run.stderr.splitlines() if line.startswith("cloudplane cloud register ")]
-    return parse_flags(line)
-
-
-def parse_flags(command: str) -> dict[str, Any]:
-    words = shlex.split(command)[3:]
-    flags: dict[str, Any] = {}
-    for index, word in enumerate(words):
-        if word.startswith("--"):
-            following = words[index + 1] if index + 1 < len(words) else "--"
-            flags[word] = True if following.startswith("--") else following
-    return flags
-
-
-def cloud_names() -> list[str]:
-    return [cloud["name"] for cloud in cloudplane("cloud", "list", "--output", "json").json()["clouds"]]
 
 
 def physical_ids(aws: Factory, stack: str) -> dict[str, tuple[str, str]]:

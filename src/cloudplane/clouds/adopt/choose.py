@@ -68,9 +68,11 @@ class _Rules:
         return None
 
     def ambiguous(self, flag: str, what: str, candidates: list[Piece]) -> None:
-        self.problems.add(f"{self.found.source} holds {len(candidates)} {what}s; choose with {flag}:")
+        self.problems.add(
+            f"{self.found.source} holds {len(candidates)} candidates for {flag} ({what}); choose one:"
+        )
         for piece in candidates:
-            self.problems.add(f"  {flag} {piece.value}  ({piece.origin})")
+            self.problems.add(f"  {flag} {piece.value}  from {piece.origin}")
 
     def vpc(self) -> str | None:
         candidates = self.found.vpcs or [
@@ -92,6 +94,11 @@ class _Rules:
         pieces = [s for s in _distinct(self.found.subnets) if s.vpc_id in (None, vpc_id)]
         if not pieces:
             pieces = [Piece(s, f"subnet of {vpc_id}") for s in self.lookups.subnets_of(vpc_id)]
+        if not pieces:
+            self.problems.add(
+                f"{F.SUBNETS}: no subnet of {vpc_id} in {self.found.source} nor in AWS; give {F.SUBNETS}"
+            )
+            return
         routes = self.lookups.egress(vpc_id, [p.value for p in pieces])
         private = [p for p in pieces if routes[p.value] is Egress.NAT]
         public = [p for p in pieces if routes[p.value] is Egress.INTERNET]
@@ -104,8 +111,8 @@ class _Rules:
             chosen, how = pieces, "no route to the internet"
         if len(chosen) < 2:
             self.problems.add(
-                f"{F.SUBNETS}: {self.found.source} holds {len(chosen)} subnet(s) {how} in {vpc_id}; "
-                f"a cloud needs at least 2: give {F.SUBNETS}"
+                f"{F.SUBNETS}: only {len(chosen)} subnet of {vpc_id} is {how}; a cloud needs at least 2: "
+                f"give {F.SUBNETS}"
             )
             return
         origin = ", ".join(p.origin for p in chosen) + f" ({how})"
@@ -121,7 +128,7 @@ class _Rules:
                 candidates = [
                     Piece(piece.value, f"{piece.origin}, the group of {file_system}'s mount targets")
                 ]
-        self.pick(F.GROUPS, "security group", candidates, required=True)
+        self.pick(F.GROUPS, f"security group in {vpc_id}", candidates, required=True)
 
     def roles(self) -> None:
         in_profiles = {name: p.origin for p in self.found.profiles for name in p.role_names}

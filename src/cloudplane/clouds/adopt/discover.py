@@ -29,7 +29,7 @@ class Adoption:
             if value is None:
                 continue
             shown = flag if value is True else f"{flag} {value}"
-            lines.append(f"{shown}  <- {self.choice.origins[flag]}")
+            lines.append(f"{shown}  from {self.choice.origins[flag]}")
         return lines
 
 
