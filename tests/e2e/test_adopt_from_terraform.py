@@ -81,6 +81,11 @@ def state_of(aws: Factory, built: BuiltCloud, *extra: dict[str, Any]) -> dict[st
         ),
         _resource("aws_s3_bucket", "data", _one({"id": built.bucket, "bucket": built.bucket})),
         _resource("aws_efs_file_system", "shared", _one({"id": built.fs_id})),
+        *(
+            [_resource("aws_memorydb_cluster", "ha", _one({"id": built.cluster, "name": built.cluster}))]
+            if built.cluster
+            else []
+        ),
         _resource(
             "aws_efs_mount_target",
             "shared",
@@ -120,7 +125,7 @@ def state_of(aws: Factory, built: BuiltCloud, *extra: dict[str, Any]) -> dict[st
 @pytest.fixture(scope="module")
 def clouds(aws: Factory) -> dict[str, BuiltCloud]:
     return {
-        "public": build_cloud(aws, deployment=CUSTOMER_DEFINED),
+        "public": build_cloud(aws, deployment=CUSTOMER_DEFINED, memorydb=True),
         "private": build_cloud(aws, deployment=CUSTOMER_DEFINED, private=True),
     }
 
@@ -139,8 +144,13 @@ def test_state_with_two_buckets_is_listed_then_settled_by_flag_and_registered(
     logs = _resource(
         "aws_s3_bucket", "logs", _one({"id": "acme-logs", "bucket": "acme-logs"}), "module.audit"
     )
+    # A second group in the VPC: the file system's mount targets tell which one the nodes use.
+    bastion = aws("ec2").create_security_group(GroupName="bastion", Description="ssh", VpcId=built.vpc_id)[
+        "GroupId"
+    ]
+    other_group = _resource("aws_security_group", "bastion", _one({"id": bastion, "vpc_id": built.vpc_id}))
     path = tmp_path / "terraform.tfstate"
-    path.write_text(json.dumps(state_of(aws, built, logs), indent=2))
+    path.write_text(json.dumps(state_of(aws, built, logs, other_group), indent=2))
 
     ambiguous = register_from(path, "from-tf")
     assert ambiguous.exit_code == 2
@@ -155,12 +165,14 @@ def test_state_with_two_buckets_is_listed_then_settled_by_flag_and_registered(
     assert sorted(command["--subnet-ids"].split(",")) == sorted(built.subnet_ids)
     assert command["--external-id"] == built.spec.external_id  # from the role's assume_role_policy
     assert "--private-network" not in command
+    assert command["--security-group-ids"] == built.sg_id  # not bastion: the mount targets' group
     cloud = run.json()["cloud"]
     assert cloud["name"] == "from-tf" and cloud["state"] == "active" and cloud["networking"] == "public"
     assert cloud["external_id"] == built.spec.external_id
     resources = cloud["resources"]
     assert resources["vpc_id"] == built.vpc_id and resources["security_group_ids"] == [built.sg_id]
     assert resources["efs_id"] == built.fs_id and resources["s3_bucket_id"] == built.bucket
+    assert resources["memorydb_cluster_id"] == built.cluster
     assert (resources["controlplane_role_arn"], resources["instance_role_arn"]) == (
         built.cp_role,
         built.instance_role,
