@@ -6,7 +6,6 @@ from typing import Any
 
 from cloudplane.aws.session import AwsClients
 from cloudplane.cloud import CloudSpec
-from cloudplane.clouds.identity import caller_identity
 from cloudplane.console import Console
 from cloudplane.verify.report import Report
 
@@ -40,12 +39,28 @@ def _show_progress(console: Console, event: Any) -> None:
 def run_verification(
     cloud: dict[str, Any], *, console: Console, strict: bool = False, aws: AwsClients | None = None
 ) -> Report:
+    spec = CloudSpec.from_record(cloud)
+    aws = aws or AwsClients(cloud["region"])
+    aws.caller_identity(meanwhile=services_read(spec))
     from cloudplane.verify import verify_cloud
 
-    aws = aws or AwsClients(cloud["region"])
-    caller_identity(aws)
-    spec = CloudSpec.from_record(cloud)
     return verify_cloud(spec, aws, strict=strict, on_progress=lambda event: _show_progress(console, event))
+
+
+def services_read(spec: CloudSpec) -> list[str]:
+    """The services a verification of `spec` reads, the most used first (their clients are built while the
+    first call travels)."""
+    res = spec.resources
+    wanted = {
+        "ec2": True,
+        "iam": True,
+        "efs": bool(res.efs_id),
+        "s3": True,
+        "service-quotas": True,
+        "cloudformation": bool(res.cloudformation_stack_id),
+        "memorydb": bool(res.memorydb_cluster_id),
+    }
+    return [service for service, needed in wanted.items() if needed]
 
 
 def why_not_passed(report: Report, failing: str) -> str:
