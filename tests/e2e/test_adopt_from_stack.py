@@ -267,6 +267,11 @@ def test_bad_sources_are_refused_in_one_line_before_anything_is_made(
         assert run.exit_code == 2, (args, run.stderr)
         assert message in run.stderr
         assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    # Without a source the resource flags are required, as they always were.
+    plain = cloudplane(
+        "cloud", "register", "--name", "bad", "--controlplane-iam-role-id", "arn:aws:iam::1:role/x"
+    )
+    assert plain.exit_code == 2 and "Error: Missing option '--vpc-id'." in plain.stderr
     assert cloud_names() == ["adopted"]
 
 

@@ -87,9 +87,8 @@ class _Rules:
             ids = [s.strip() for s in given.split(",") if s.strip()]
             routes = self.lookups.egress(vpc_id, ids)
             if self.given.get(F.PRIVATE_NETWORK) or (ids and all(routes[s] is Egress.NAT for s in ids)):
-                self.choice.set(
-                    F.PRIVATE_NETWORK, True, GIVEN if self.given.get(F.PRIVATE_NETWORK) else "routes"
-                )
+                how = GIVEN if self.given.get(F.PRIVATE_NETWORK) else "every subnet routed to a NAT gateway"
+                self.choice.set(F.PRIVATE_NETWORK, True, how)
             return
         pieces = [s for s in _distinct(self.found.subnets) if s.vpc_id in (None, vpc_id)]
         if not pieces:
