@@ -49,8 +49,8 @@ def test_register_wants_a_role_that_trusts_the_servers_principal(
 ) -> None:
     built = customer_cloud(aws)  # its role trusts the caller's own account
     refused = cloudplane(*register_args(built, "shared"), "--yes")
-    assert refused.exit_code == 1
-    assert "IAM-2" in refused.stdout and SERVER_PRINCIPAL in refused.stdout
+    assert refused.exit_code == 2
+    assert SERVER_PRINCIPAL in refused.stderr and "--add-trust" in refused.stderr
     trust_principal(aws, built.cp_role, SERVER_PRINCIPAL)
     run = cloudplane(*register_args(built, "shared"), "--yes", "--output", "json")
     assert run.exit_code == 0, run.stderr + run.stdout

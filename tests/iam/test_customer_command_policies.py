@@ -20,8 +20,10 @@ import pytest
 from cloudplane.aws import command_policies
 from cloudplane.client import ControlPlaneClient
 from cloudplane.cloud import CUSTOMER_DEFINED
+from cloudplane.clouds.added_trust import our_statement
+from cloudplane.clouds.trust import ADDED_TRUST_OPTION
 from cloudplane.sandbox.server import SandboxServer
-from tests.e2e.test_customer_defined import customer_cloud, register_args
+from tests.e2e.test_customer_defined import customer_cloud, register_args, trust_of
 from tests.iam.proof import (
     FREE,
     Proof,
@@ -30,7 +32,7 @@ from tests.iam.proof import (
     run_holding,
     without,
 )
-from tests.verify.builders import REGION, BuiltCloud, _efs, build_cloud, record_in
+from tests.verify.builders import ACCOUNT, REGION, BuiltCloud, _efs, build_cloud, record_in
 
 Factory = Callable[..., Any]
 
@@ -288,3 +290,37 @@ def test_delete_without_the_role_looks_with_the_callers_credentials_holding_its_
     assert "your own AWS credentials" in proof.run.stderr
     assert proof.allowed - FREE == {"sts:AssumeRole", "ec2:DescribeInstances", "tag:GetResources"}
     assert proof.denied == set()
+
+
+# --- cloud delete of a customer-defined cloud registered with --add-trust ----------------------------------
+
+
+def test_delete_removes_the_added_trust_statement_holding_its_policy(
+    sandbox: SandboxServer, aws: Factory, clouds: dict[str, BuiltCloud]
+) -> None:
+    """The private cloud as `register --add-trust` leaves it: a statement of cloudplane's own in its role's
+    trust, its Sid on the record. Without iam:UpdateAssumeRolePolicy the delete stops naming it; holding
+    delete's policy it removes exactly that statement (iam:GetRole, iam:UpdateAssumeRolePolicy)."""
+    role = clouds["private"].cp_role
+    principal = f"arn:aws:iam::{ACCOUNT}:root"
+    with ControlPlaneClient.from_env(announce=False) as client:
+        cloud = client.find_cloud(name="private")
+        statement = our_statement(cloud["id"], principal, cloud["external_id"])
+        options = {ADDED_TRUST_OPTION: statement["Sid"], "controlplane_principal": principal}
+        client.update_cloud(cloud["id"], options=options)
+    before = trust_of(aws, role)
+    aws("iam").update_assume_role_policy(
+        RoleName=role.rsplit("/", 1)[-1],
+        PolicyDocument=json.dumps({**before, "Statement": [*before["Statement"], statement]}),
+    )
+    delete = ("cloud", "delete", "--name", "private", "--yes")
+    action = "iam:UpdateAssumeRolePolicy"
+    refused = run_holding(sandbox, aws, without(command_policies.command_policy("delete"), action), *delete)
+    assert refused.denied == {action}
+    assert_one_line_naming(refused.run, action)
+
+    proof = run_holding(sandbox, aws, command_policies.command_policy("delete"), *delete)
+    assert proof.run.exit_code == 0, proof.output
+    assert proof.denied == set()
+    assert {"iam:GetRole", action} <= proof.allowed
+    assert trust_of(aws, role) == before

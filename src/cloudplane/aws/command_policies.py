@@ -191,7 +191,8 @@ def setup_statements() -> list[Statement]:
 def register_statements() -> list[Statement]:
     return [
         _allow("CheckRegion", REGION_STATUS),
-        # The cloud's External ID is added to the role's trust policy (and put back if registering fails).
+        # The cloud's External ID is added to the role's trust policy, or with --add-trust a statement of
+        # cloudplane's own (and put back if registering fails).
         _allow("RequireExternalId", ["iam:UpdateAssumeRolePolicy"], ANY_ROLE),
         *verification_statements(managed=False, customer_defined=True),
     ]
@@ -244,6 +245,9 @@ def delete_statements() -> list[Statement]:
             _allow(
                 "WithoutTheCloudRole", ["ec2:DescribeInstances", "tag:GetResources", "acm:DeleteCertificate"]
             ),
+            # A customer-defined cloud registered with --add-trust: the trust statement cloudplane added to its
+            # role is read and, unless --keep-trust, removed (every other statement stays).
+            _allow("RemoveAddedTrustStatement", ["iam:GetRole", "iam:UpdateAssumeRolePolicy"], ANY_ROLE),
         ]
     )
 
@@ -316,8 +320,8 @@ COMMANDS = tuple(STATEMENTS)
 ABOUT: dict[str, str] = {
     "setup": "Creates the cloud's stack (CloudFormation builds each resource with your permissions), follows "
     "it, removes a stack that rolled back, then verifies the cloud.",
-    "register": "Adds the cloud's External ID to the cross-account role's trust policy and verifies your "
-    "resources.",
+    "register": "Adds the cloud's External ID to the cross-account role's trust policy (with --add-trust, a "
+    "statement of its own beside the others) and verifies your resources.",
     "verify": "Reads every resource the rules check (managed and customer-defined clouds) and assumes the "
     "cloud's role once (IAM-11).",
     "edit": "Verifies a customer-defined cloud as it will be after the edit.",
@@ -326,7 +330,8 @@ ABOUT: dict[str, str] = {
     "with your permissions, and rolls them back the same way), then verifies the cloud.",
     "delete": "Deletes a managed cloud's stack (CloudFormation removes each resource with your permissions) "
     "and, with --delete-bucket, its bucket; the cloud's instances and load balancers are looked up through "
-    "its role, or with your credentials when the role cannot be used.",
+    "its role, or with your credentials when the role cannot be used. For a customer-defined cloud registered "
+    "with --add-trust, it removes the trust statement register added, unless --keep-trust.",
     "template": "Reads the region's zones (and, with --cloud-id, the zones of the cloud's subnets) and its "
     "quotas to write the template; it creates nothing.",
 }

@@ -325,8 +325,20 @@ def set_default(cloud_ref: str) -> int:
     is_flag=True,
     help="Terminate the cloud's live instances (every cluster's) first, instead of refusing.",
 )
+@click.option(
+    "--remove-trust/--keep-trust",
+    default=None,
+    help="For a cloud registered with --add-trust: remove the statement cloudplane added to its role's trust "
+    "policy (only while unchanged; the other statements stay), or keep it. Without either you are asked, "
+    "and --yes removes it.",
+)
 def delete(
-    name: str | None, cloud_id: str | None, yes: bool, delete_bucket: bool, terminate_clusters: bool
+    name: str | None,
+    cloud_id: str | None,
+    yes: bool,
+    delete_bucket: bool,
+    terminate_clusters: bool,
+    remove_trust: bool | None,
 ) -> int:
     """Delete a cloud: its stack for a managed cloud; the bucket and its data are kept unless asked.
 
@@ -334,19 +346,36 @@ def delete(
     first. A delete that failed leaves the cloud `failed` (`deleting` when it stopped before the stack);
     running the same command again continues it.
     """
-    from cloudplane.clouds.delete import delete_cloud, delete_question, outside_policies_of, rerun_command
+    from cloudplane.clouds.delete import (
+        added_trust_question,
+        delete_cloud,
+        delete_question,
+        outside_policies_of,
+        rerun_command,
+    )
     from cloudplane.console import Console, confirm
 
     console = Console()
+    # --yes answers the trust question too: remove the statement cloudplane added.
+    remove_trust = True if remove_trust is None and yes else remove_trust
     with open_client() as client:
         record = select_cloud(client, name, cloud_id)
 
         def ask(live: Any) -> None:
             extra = [] if yes else outside_policies_of(record)  # looked up only when someone is asked
             question = delete_question(
-                record, delete_bucket=delete_bucket, outside_policies=extra, terminating=live
+                record,
+                delete_bucket=delete_bucket,
+                outside_policies=extra,
+                terminating=live,
+                remove_trust=remove_trust,
             )
             confirm(question, yes)
+
+        def remove_added_trust(cloud: dict[str, Any]) -> bool:
+            if remove_trust is not None:
+                return remove_trust
+            return click.confirm(added_trust_question(cloud), default=False)  # declined: kept
 
         try:
             delete_cloud(
@@ -356,6 +385,7 @@ def delete(
                 delete_bucket=delete_bucket,
                 terminate_clusters=terminate_clusters,
                 confirm=ask,
+                remove_added_trust=remove_added_trust,
             )
         except KeyboardInterrupt:
             rerun = rerun_command(record, delete_bucket=delete_bucket, terminate_clusters=terminate_clusters)

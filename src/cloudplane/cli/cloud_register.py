@@ -42,6 +42,13 @@ from cloudplane.cli.register_sources import adopt_sources
     help="The External ID the role's trust policy already requires; without it, register adds a new one.",
 )
 @click.option(
+    "--add-trust",
+    is_flag=True,
+    help="When the role trusts another tool's principal only: add a statement of cloudplane's own "
+    "(Sid CloudplaneAssume...) trusting the control plane with the cloud's External ID (--external-id if "
+    "given), leaving the other statements as they are; put back if registration fails.",
+)
+@click.option(
     "--yes",
     "-y",
     is_flag=True,
@@ -65,6 +72,7 @@ def register(
     memorydb_cluster_id: str | None,
     private_network: bool,
     external_id: str | None,
+    add_trust: bool,
     yes: bool,
     functional_verify: str | None,
     output: str,
@@ -96,6 +104,7 @@ def register(
         memorydb_cluster_id=memorydb_cluster_id,
         private_network=private_network,
         external_id=external_id,
+        add_trust=add_trust,
     )
     request.validate()
     functional.preflight(targets, yes)

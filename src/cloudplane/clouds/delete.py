@@ -1,5 +1,8 @@
 """`cloud delete`: remove a managed cloud's stack (the bucket stays unless asked) and forget the cloud.
 
+A customer-defined cloud's resources stay the customer's; only the trust statement `cloud register
+--add-trust` added to its role goes, when the user agrees (added_trust).
+
 `cloud delete-bucket`: remove a bucket a deleted managed cloud kept, and nothing else.
 """
 
@@ -17,10 +20,11 @@ from cloudplane.aws.session import AwsClients
 from cloudplane.aws.stacks import find_stack
 from cloudplane.cloud import MANAGED
 from cloudplane.clouds import cleanup, dependents
+from cloudplane.clouds.added_trust import remove_added_statement
 from cloudplane.clouds.claims import CloudClaim
 from cloudplane.clouds.dependents import DeleteHalted, LiveInstances
 from cloudplane.clouds.identity import caller_identity
-from cloudplane.clouds.trust import undo_interrupted_change
+from cloudplane.clouds.trust import ADDED_TRUST_OPTION, undo_interrupted_change
 from cloudplane.console import Console
 from cloudplane.errors import CloudplaneError, Conflict, InputError, NotFound, OperationFailed
 
@@ -61,25 +65,52 @@ def _bare_bucket(value: str) -> str:
     return value.removeprefix("s3://").removeprefix("arn:aws:s3:::").rstrip("/")
 
 
+def added_trust_statement(cloud: dict[str, Any]) -> str | None:
+    """The Sid of the trust statement `register --add-trust` added to a registered cloud's role, if any
+    (a killed registration's edit is undone whole instead)."""
+    if cloud["deployment"] == MANAGED or cloud["state"] == "creating":
+        return None
+    return (cloud.get("options") or {}).get(ADDED_TRUST_OPTION)
+
+
+def added_trust_question(cloud: dict[str, Any]) -> str:
+    role_arn = cloud["resources"]["controlplane_role_arn"]
+    return (
+        f"Remove the statement {added_trust_statement(cloud)} that cloudplane added to the trust policy of "
+        f"{role_arn} (the role's other statements stay)? Kept, it still lets the control plane assume the role."
+    )
+
+
 def delete_question(
     cloud: dict[str, Any],
     *,
     delete_bucket: bool,
     outside_policies: Sequence[cleanup.OutsidePolicy] | None = (),
     terminating: LiveInstances | None = None,
+    remove_trust: bool | None = None,
 ) -> str:
     """What `cloud delete` will remove, as the question asked before doing it.
 
     `outside_policies`: policies added to the stack's roles outside it, which go first; None: not known.
-    `terminating`: the live instances `--terminate-clusters` terminates first."""
+    `terminating`: the live instances `--terminate-clusters` terminates first.
+    `remove_trust`: whether the trust statement cloudplane added goes (None: asked next)."""
     first = f" First terminates the cloud's instances: {terminating.describe()}." if terminating else ""
     if cloud["deployment"] != MANAGED:
         if delete_bucket:
             raise _customer_bucket_refusal(cloud)
+        sid = added_trust_statement(cloud)
+        touched = "none of your AWS resources are touched"
+        trust = ""
+        if sid and remove_trust:
+            touched = f"of your AWS resources only the trust statement {sid} cloudplane added is removed"
+        elif sid:
+            trust = f" The trust statement {sid} cloudplane added to the cloud's role " + (
+                "stays." if remove_trust is False else "is asked about next."
+            )
         return (
-            f"Delete cloud {cloud['name']} ({cloud['id']}): the record only; none of your AWS resources are "
-            f"touched (load balancers cloudplane made for the cloud are deleted).{first} Clusters of this cloud "
-            "become unreachable. Continue?"
+            f"Delete cloud {cloud['name']} ({cloud['id']}): the record only; {touched} (load balancers "
+            f"cloudplane made for the cloud are deleted).{trust}{first} Clusters of this cloud become "
+            "unreachable. Continue?"
         )
     bucket = bucket_of(cloud)
     if delete_bucket:
@@ -220,20 +251,28 @@ def _delete_stack_and_bucket(
         )
 
 
-def explain_what_stays(cloud: dict[str, Any], console: Console) -> None:
-    """A customer-defined cloud's resources are the customer's: say which stay and how to end our access."""
+def explain_what_stays(cloud: dict[str, Any], console: Console, *, access_ended: bool = False) -> None:
+    """A customer-defined cloud's resources are the customer's: say which stay and how to end our access
+    (`access_ended`: the trust statement cloudplane added was removed)."""
     resources = {k: v for k, v in (cloud.get("resources") or {}).items() if v}
-    console.info("Your own AWS resources were not touched (only instances and load balancers cloudplane made went); these stay:")
+    went = "cloudplane's trust statement, " if access_ended else ""
+    console.info(
+        f"Your own AWS resources were not touched (only {went}instances and load balancers cloudplane made "
+        "went); these stay:"
+    )
     for key, value in resources.items():
         console.info(f"  {key}: {', '.join(value) if isinstance(value, list) else value}")
     role_arn = resources.get("controlplane_role_arn")
-    if role_arn:
+    if role_arn and not access_ended:
         role = role_arn.rsplit("/", 1)[-1]
         principal = (cloud.get("options") or {}).get(
             "controlplane_principal", "the control plane's principal"
         )
+        sid = added_trust_statement(cloud)
         console.warn(
-            f"The control plane can still assume {role_arn} until you revoke it: remove the statement trusting "
+            f"The control plane can still assume {role_arn} until you revoke it: remove the statement "
+            + (f"{sid} " if sid else "")
+            + "trusting "
             f"{principal} (External ID {cloud['external_id']}) from the role's trust relationship "
             f"(IAM console > Roles > {role} > Trust relationships), or delete the role "
             f"(aws iam delete-role --role-name {role}, after removing its policies)."
@@ -249,10 +288,13 @@ def delete_cloud(
     terminate_clusters: bool = False,
     confirm: Callable[[LiveInstances], None] | None = None,
     wait_seconds: float | None = None,
+    remove_added_trust: Callable[[dict[str, Any]], bool] | None = None,
 ) -> None:
     """Delete the cloud: refused (ClustersRunning, nothing touched) while it has live instances, unless
     `terminate_clusters`. `confirm` is asked, with the live instances, once the delete may go on.
-    `wait_seconds`: how long to wait for instances and load balancers to go (default: WAIT_ENV, 10 min)."""
+    `wait_seconds`: how long to wait for instances and load balancers to go (default: WAIT_ENV, 10 min).
+    `remove_added_trust`: asked, after `confirm`, whether the trust statement `register --add-trust` added
+    goes too (without it, the statement stays)."""
     managed = cloud["deployment"] == MANAGED
     if not managed and delete_bucket:
         raise _customer_bucket_refusal(cloud)
@@ -266,6 +308,7 @@ def delete_cloud(
         dependents.check_may_go_on(cloud, live, terminate_clusters=terminate_clusters)
         if confirm is not None:
             confirm(live)
+        remove_trust = bool(added_trust_statement(cloud) and remove_added_trust and remove_added_trust(cloud))
         if managed:
             delete_managed_resources(
                 cloud,
@@ -290,10 +333,27 @@ def delete_cloud(
                 done = undo_interrupted_change(AwsClients(cloud["region"]), cloud)
                 if done:
                     console.info(f"The registration of {cloud['name']} was interrupted: {done}.")
+            if remove_trust:
+                remove_trust = _remove_added_trust(cloud, console, terminate_clusters=terminate_clusters)
         client.delete_cloud(cloud["id"])
     if not managed:
-        explain_what_stays(cloud, console)
+        explain_what_stays(cloud, console, access_ended=remove_trust)
     console.success(f"Deleted cloud {cloud['name']} ({cloud['id']}).")
+
+
+def _remove_added_trust(cloud: dict[str, Any], console: Console, *, terminate_clusters: bool) -> bool:
+    """Remove the statement `register --add-trust` added; True when it went. A failure stops the delete
+    with the cloud still `deleting`, for a rerun."""
+    try:
+        removed, done = remove_added_statement(AwsClients(cloud["region"]), cloud, console.info)
+    except CloudplaneError as exc:
+        rerun = rerun_command(cloud, delete_bucket=False, terminate_clusters=terminate_clusters)
+        raise OperationFailed(
+            f"{str(exc).rstrip('.')}. Cloud {cloud['name']} stays deleting; `{rerun}` continues the delete "
+            "(add --keep-trust to leave the statement)."
+        ) from exc
+    console.info(done[0].upper() + done[1:] + ".")
+    return removed
 
 
 def _clear_customer_defined(

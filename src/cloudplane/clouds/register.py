@@ -2,6 +2,10 @@
 
 Nothing stays changed unless registration succeeds: on any failure (verification errors, a declined
 confirmation, Ctrl-C) the trust-policy edit is reverted and the cloud record removed.
+
+The edit: the cloud's External ID required in the statements trusting the control plane's principal, or,
+for a role that trusts another tool's principal (`--add-trust`), a statement of cloudplane's own added
+beside the others (added_trust). With `--add-trust --external-id ID`, the added statement requires ID.
 """
 
 from __future__ import annotations
@@ -16,12 +20,15 @@ from cloudplane.aws import regions
 from cloudplane.aws.errors import error_code
 from cloudplane.aws.session import AwsClients
 from cloudplane.cloud import CUSTOMER_DEFINED, PRIVATE, PUBLIC
+from cloudplane.clouds import added_trust
 from cloudplane.clouds import byo_input as shapes
 from cloudplane.clouds.claims import CloudClaim
 from cloudplane.clouds.identity import caller_identity
 from cloudplane.clouds.principal import trusted_principal
 from cloudplane.clouds.trust import (
+    ADDED_TRUST_OPTION,
     ORIGINAL_TRUST_OPTION,
+    TrustChange,
     cloud_id_of_external_id,
     require_external_id,
     undo_interrupted_change,
@@ -47,6 +54,7 @@ class RegisterRequest:
     memorydb_cluster_id: str | None = None
     private_network: bool = False
     external_id: str | None = None
+    add_trust: bool = False
     # Filled by validate():
     subnets: list[str] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
@@ -164,6 +172,11 @@ def register_cloud(
             "use credentials of the role's account so its trust policy can require the cloud's External ID, "
             "or pass --external-id with the ID the trust policy already requires"
         )
+    if request.add_trust and request.role_account != account:
+        raise InputError(
+            f"--add-trust edits the trust policy of the control-plane role in account {request.role_account}, "
+            f"but your credentials are for {account}; use credentials of the role's account"
+        )
     if interrupted is not None:
         undo_interrupted_registration(client, console, aws, interrupted)
     resources = {
@@ -178,7 +191,13 @@ def register_cloud(
         "memorydb_cluster_id": request.memorydb_cluster_id,
     }
     principal = trusted_principal(client, lambda: account)
-    console.info(f"The control plane acts as {principal}: the role must trust it with the cloud's External ID.")
+    console.info(
+        f"The control plane acts as {principal}: the role must trust it with the cloud's External ID."
+    )
+    # A role of another account cannot be read with these credentials: verification judges its trust.
+    add_statement = request.role_account == account and added_trust.needs_statement(
+        aws, request.controlplane_role_arn, principal, add_trust=request.add_trust, say=console.info
+    )
     options = {"controlplane_principal": principal, "account_id": account}
     with CloudClaim(client, "register") as claim:
         cloud = client.create_cloud(
@@ -193,41 +212,90 @@ def register_cloud(
             claim=claim.body(),
         )
         claim.started(cloud["id"])
-        report = _verify_and_keep(request, client, console, aws, cloud, verify, confirm_warnings)
+        trust = _TrustEdit(principal, add_statement)
+        report = _verify_and_keep(
+            client,
+            console,
+            cloud,
+            edit_trust=lambda: _edit_trust(request, client, console, aws, cloud, trust),
+            verify=lambda record: verify(record, aws),
+            confirm_warnings=confirm_warnings,
+        )
     return client.get_cloud(cloud["id"]), report
 
 
-def _verify_and_keep(
+@dataclass(frozen=True)
+class _TrustEdit:
+    """How register edits the role's trust: for `principal`, by adding a statement or by requiring the
+    External ID in the statements that trust it."""
+
+    principal: str
+    add_statement: bool
+
+
+def _edit_trust(
     request: RegisterRequest,
     client: Any,
     console: Console,
     aws: AwsClients,
     cloud: dict[str, Any],
-    verify: Callable[[dict[str, Any], AwsClients], Report],
-    confirm_warnings: Callable[[Report], None],
-) -> Report:
-    """Require the External ID, verify, and keep the cloud; on any failure put everything back."""
-    trust_change = None
+    trust: _TrustEdit,
+) -> TrustChange | None:
+    """The trust-policy edit, made; None when none was needed. The policy as it was is kept on the record
+    before anything changes."""
+    role_arn = request.controlplane_role_arn
+    if trust.add_statement:
+        statement = added_trust.our_statement(cloud["id"], trust.principal, cloud["external_id"])
+
+        def keep_original_and_sid(document: dict[str, Any]) -> None:
+            client.update_cloud(
+                cloud["id"],
+                options={ORIGINAL_TRUST_OPTION: json.dumps(document), ADDED_TRUST_OPTION: statement["Sid"]},
+            )
+
+        change = added_trust.add_statement(aws, role_arn, statement, before_change=keep_original_and_sid)
+        if change:
+            console.info(
+                f"Added the statement {statement['Sid']} to the trust policy of {role_arn}: it lets "
+                f"{trust.principal} assume the role with this cloud's External ID; its other statements stay."
+            )
+        return change
+    if request.external_id is not None:
+        return None
 
     def keep_original(document: dict[str, Any]) -> None:
         client.update_cloud(cloud["id"], options={ORIGINAL_TRUST_OPTION: json.dumps(document)})
 
+    change = require_external_id(
+        aws,
+        role_arn,
+        cloud["external_id"],
+        owner_of=_external_id_owner(client),
+        before_change=keep_original,
+        principal=trust.principal,
+    )
+    if change:
+        console.info(f"The trust policy of {role_arn} now requires this cloud's External ID.")
+    return change
+
+
+def _verify_and_keep(
+    client: Any,
+    console: Console,
+    cloud: dict[str, Any],
+    *,
+    edit_trust: Callable[[], TrustChange | None],
+    verify: Callable[[dict[str, Any]], Report],
+    confirm_warnings: Callable[[Report], None],
+) -> Report:
+    """Edit the role's trust, verify, and keep the cloud; on any failure put everything back."""
+    trust_change = None
     try:
-        if request.external_id is None:
-            trust_change = require_external_id(
-                aws,
-                request.controlplane_role_arn,
-                cloud["external_id"],
-                owner_of=_external_id_owner(client),
-                before_change=keep_original,
-            )
-            if trust_change:
-                console.info(
-                    f"The trust policy of {request.controlplane_role_arn} now requires this cloud's External ID."
-                )
-                # IAM reads lag behind writes: verifying before the change shows would fail IAM-3.
-                trust_change.wait_until_visible(console.info)
-        report = verify(_trust_just_changed(cloud) if trust_change else cloud, aws)
+        trust_change = edit_trust()
+        if trust_change:
+            # IAM reads lag behind writes: verifying before the change shows would fail IAM-3.
+            trust_change.wait_until_visible(console.info)
+        report = verify(_trust_just_changed(cloud) if trust_change else cloud)
         if not report.passed:
             reason = why_not_passed(report, "the resources fail verification (see the findings above)")
             raise OperationFailed(
@@ -262,8 +330,8 @@ def _undo(client: Any, console: Console, cloud: dict[str, Any], trust_change: An
                 )
         except Exception as exc:
             console.error(
-                f"Could not put the trust policy of {trust_change.role_arn} back ({exc}); remove the "
-                f"sts:ExternalId condition {cloud['external_id']} from it by hand."
+                f"Could not put the trust policy of {trust_change.role_arn} back ({exc}); "
+                f"{trust_change.by_hand()} by hand."
             )
     try:
         client.delete_cloud(cloud["id"])

@@ -22,9 +22,12 @@ from cloudplane.aws.errors import AwsError, Fault
 from cloudplane.aws.session import AwsClients
 from cloudplane.clouds.byo_input import role_name
 from cloudplane.errors import Conflict, InputError, OperationFailed
+from cloudplane.verify.iam_eval import Statement
 
 # Where a cloud record keeps the trust policy of its role as it was before register changed it.
 ORIGINAL_TRUST_OPTION = "trust_policy_before_register"
+# Where a cloud record keeps the Sid of the trust statement `register --add-trust` added (added_trust).
+ADDED_TRUST_OPTION = "trust_statement_added"
 # External IDs cloudplane generates start with the cloud id (naming.new_external_id).
 _OUR_EXTERNAL_ID = re.compile(r"(cld_[a-z0-9]{20})-[0-9a-f]+")
 
@@ -46,11 +49,16 @@ def _actions(statement: dict[str, Any]) -> list[str]:
     return [actions] if isinstance(actions, str) else list(actions)
 
 
-def _lets_aws_principals_assume(statement: dict[str, Any]) -> bool:
+def lets_aws_principals_assume(statement: dict[str, Any]) -> bool:
     principal = statement.get("Principal")
     allows = statement.get("Effect") == "Allow"
     assume = any(a.lower() in ("sts:assumerole", "sts:*", "*") for a in _actions(statement))
     return allows and assume and isinstance(principal, dict) and "AWS" in principal
+
+
+def trusts_principal(statement: dict[str, Any], principal: str | None) -> bool:
+    """The statement trusts `principal` as verification's IAM-2 reads it (None: any principal)."""
+    return principal is None or Statement.parse(statement, "trust policy").names_principal(principal)
 
 
 def cloud_id_of_external_id(external_id: str) -> str | None:
@@ -60,14 +68,19 @@ def cloud_id_of_external_id(external_id: str) -> str | None:
 
 
 def with_external_id(
-    document: dict[str, Any], external_id: str, arn: str, owner_of: ExternalIdOwner | None = None
+    document: dict[str, Any],
+    external_id: str,
+    arn: str,
+    owner_of: ExternalIdOwner | None = None,
+    principal: str | None = None,
 ) -> dict[str, Any] | None:
     """The trust policy with the External ID required on every statement that lets AWS principals assume
-    the role; None when it already requires exactly that. An External ID of a deleted cloud is replaced."""
+    the role (given `principal`: every such statement trusting it, others' stay as they are); None when it
+    already requires exactly that. An External ID of a deleted cloud is replaced."""
     updated = copy.deepcopy(document)
     changed = False
     for statement in updated.get("Statement", []):
-        if not _lets_aws_principals_assume(statement):
+        if not lets_aws_principals_assume(statement) or not trusts_principal(statement, principal):
             continue
         equals = statement.setdefault("Condition", {}).setdefault("StringEquals", {})
         present = equals.get("sts:ExternalId")
@@ -92,9 +105,14 @@ def _external_id_of(statement: dict[str, Any]) -> Any:
     return ((statement.get("Condition") or {}).get("StringEquals") or {}).get("sts:ExternalId")
 
 
-def requires_everywhere(document: dict[str, Any], external_id: str) -> bool:
-    """Every statement that lets AWS principals assume the role requires exactly `external_id`."""
-    relevant = [s for s in document.get("Statement", []) if _lets_aws_principals_assume(s)]
+def requires_everywhere(document: dict[str, Any], external_id: str, principal: str | None = None) -> bool:
+    """Every statement that lets AWS principals (given `principal`: that one) assume the role requires
+    exactly `external_id`."""
+    relevant = [
+        s
+        for s in document.get("Statement", [])
+        if lets_aws_principals_assume(s) and trusts_principal(s, principal)
+    ]
     return bool(relevant) and all(_external_id_of(s) in (external_id, [external_id]) for s in relevant)
 
 
@@ -138,6 +156,9 @@ class TrustChange:
     original: dict[str, Any]
     external_id: str | None = None
     updated: dict[str, Any] | None = None
+    principal: str | None = None
+    # The Sid of the statement the edit added (added_trust), when it added one rather than a condition.
+    added_sid: str | None = None
 
     def wait_until_visible(self, progress: Progress | None = None) -> None:
         """Return once IAM reads show the edit; OperationFailed when they still do not after the wait."""
@@ -145,7 +166,7 @@ class TrustChange:
 
         def shows(document: dict[str, Any]) -> bool:
             return document == self.updated or (
-                external_id is not None and requires_everywhere(document, external_id)
+                external_id is not None and requires_everywhere(document, external_id, self.principal)
             )
 
         if not wait_for_trust_policy(self.aws, self.role_arn, shows, "the new trust policy", progress):
@@ -167,6 +188,12 @@ class TrustChange:
             )
 
         return wait_for_trust_policy(self.aws, self.role_arn, shows, "the restored trust policy", progress)
+
+    def by_hand(self) -> str:
+        """What to undo by hand when `revert` could not."""
+        if self.added_sid:
+            return f"remove the statement {self.added_sid} from it"
+        return f"remove the sts:ExternalId condition {self.external_id} from it"
 
 
 def read_trust_policy(aws: AwsClients, role_arn: str) -> dict[str, Any]:
@@ -193,11 +220,13 @@ def require_external_id(
     *,
     owner_of: ExternalIdOwner | None = None,
     before_change: Callable[[dict[str, Any]], None] | None = None,
+    principal: str | None = None,
 ) -> TrustChange | None:
-    """Require `external_id` in the role's trust policy. `before_change` receives the policy as it is,
-    before anything changes (to keep it where an interrupted run can find it)."""
+    """Require `external_id` in the role's trust policy (given `principal`: in the statements trusting it).
+    `before_change` receives the policy as it is, before anything changes (to keep it where an interrupted
+    run can find it)."""
     document = read_trust_policy(aws, role_arn)
-    updated = with_external_id(document, external_id, role_arn, owner_of)
+    updated = with_external_id(document, external_id, role_arn, owner_of, principal)
     if updated is None:
         return None
     if before_change is not None:
@@ -206,24 +235,33 @@ def require_external_id(
         RoleName=role_name(role_arn), PolicyDocument=json.dumps(updated)
     )
     # Not waited for here: the caller must hold the change (to revert it) before a wait that may fail.
-    return TrustChange(aws, role_arn, document, external_id, updated)
+    return TrustChange(aws, role_arn, document, external_id, updated, principal)
 
 
 def requires_external_id(document: dict[str, Any], external_id: str) -> bool:
     return any(_external_id_of(s) in (external_id, [external_id]) for s in document.get("Statement", []))
 
 
+def has_statement(document: dict[str, Any], sid: str) -> bool:
+    return any(s.get("Sid") == sid for s in document.get("Statement", []))
+
+
 def undo_interrupted_change(
     aws: AwsClients, cloud: dict[str, Any], progress: Progress | None = None
 ) -> str | None:
     """Put back the trust policy an interrupted registration of `cloud` changed, if it still requires the
-    cloud's External ID (a policy edited since is left alone). Returns what was done, for the user."""
-    original = (cloud.get("options") or {}).get(ORIGINAL_TRUST_OPTION)
+    cloud's External ID, or still has the statement the registration added (a policy edited since is left
+    alone). Returns what was done, for the user."""
+    options = cloud.get("options") or {}
+    original = options.get(ORIGINAL_TRUST_OPTION)
     role_arn = (cloud.get("resources") or {}).get("controlplane_role_arn")
     if not original or not role_arn:
         return None
     current = read_trust_policy(aws, role_arn)
-    if not requires_external_id(current, cloud["external_id"]):
+    added = options.get(ADDED_TRUST_OPTION)
+    if added and not has_statement(current, added):
+        return f"the trust policy of {role_arn} no longer has the statement {added}; left as it is"
+    if not added and not requires_external_id(current, cloud["external_id"]):
         return f"the trust policy of {role_arn} no longer requires this cloud's External ID; left as it is"
     restored = TrustChange(aws, role_arn, json.loads(original), cloud["external_id"]).revert(progress)
     return f"put the trust policy of {role_arn} back as it was before the interrupted registration" + (
