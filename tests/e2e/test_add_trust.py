@@ -8,7 +8,7 @@ One sandbox state for the module: a customer's resources whose role trusts the o
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ import pytest
 from cloudplane.client import ControlPlaneClient
 from cloudplane.clouds.added_trust import our_statement, statement_sid
 from cloudplane.clouds.trust import ADDED_TRUST_OPTION, ORIGINAL_TRUST_OPTION
+from cloudplane.sandbox.server import SandboxServer
 from tests.e2e.test_customer_defined import clouds, customer_cloud, get, register, trust_of
 from tests.helpers import cloudplane
 from tests.iam.conftest import aws  # noqa: F401  (one sandbox state for the module)
@@ -67,6 +68,13 @@ def role(aws: Factory, built: BuiltCloud) -> Role:  # noqa: F811
     return Role(aws, built, trust_of(aws, built.cp_role))
 
 
+@pytest.fixture
+def slow_iam(sandbox: SandboxServer) -> Iterator[None]:
+    sandbox.set_iam_delay(1500)
+    yield
+    sandbox.set_iam_delay(0)
+
+
 def register_adding_trust(built: BuiltCloud, name: str, *extra: str) -> dict[str, Any]:
     run = register(built, "--add-trust", "--yes", *extra, name=name)
     assert run.exit_code == 0, run.stderr + run.stdout
@@ -83,18 +91,23 @@ def test_without_add_trust_register_says_whom_the_role_trusts_and_creates_nothin
     assert role.trust() == role.other_tools_trust
 
 
-def test_a_failed_registration_puts_the_trust_back_exactly(role: Role) -> None:
+def test_a_failed_registration_puts_the_trust_back_exactly(role: Role, slow_iam: None) -> None:
+    """IAM slow to show changes: register waits for its statement before verifying, and for the policy
+    put back before it ends."""
     built = role.built
     run = register(built, "--add-trust", "--yes", **{"--s3-bucket-id": "no-such-bucket-of-acme"})
     assert run.exit_code == 1
     assert "Added the statement CloudplaneAssume" in run.stderr
+    assert f"Waiting for IAM to show the new trust policy of {built.cp_role}" in run.stderr
+    assert "IAM-3" not in run.stdout and "S3-1" in run.stdout
+    assert "Waiting for IAM to show the restored trust policy" in run.stderr
     assert "nothing was registered and the trust policy was put back as it was" in run.stderr
     assert clouds() == []
-    assert role.trust() == role.other_tools_trust
+    assert role.trust() == role.other_tools_trust  # read at once: IAM already shows it
 
 
 def test_add_trust_adds_one_statement_beside_the_other_tools_and_delete_removes_exactly_it(
-    role: Role,
+    role: Role, sandbox: SandboxServer
 ) -> None:
     built = role.built
     cloud = register_adding_trust(built, "acme")
@@ -124,8 +137,13 @@ def test_add_trust_adds_one_statement_beside_the_other_tools_and_delete_removes_
     assert again.exit_code == 2 and "acme" in again.stderr
     assert role.trust()["Statement"] == [OTHER_TOOLS_STATEMENT, ours]
 
-    run = cloudplane("cloud", "delete", "--name", "acme", "--yes")
+    sandbox.set_iam_delay(1500)  # the delete waits until IAM shows the statement gone
+    try:
+        run = cloudplane("cloud", "delete", "--name", "acme", "--yes")
+    finally:
+        sandbox.set_iam_delay(0)
     assert run.exit_code == 0, run.stderr
+    assert "Waiting for IAM to show the trust policy without the statement" in run.stderr
     assert f"Removed the statement {ours['Sid']}" in run.stderr
     assert "can still assume" not in run.stderr
     assert role.trust() == role.other_tools_trust
