@@ -131,7 +131,10 @@ def remove_added_statement(
     try:
         document = read_trust_policy(aws, role_arn)
     except InputError:
-        return False, f"role {role_arn} no longer exists: no trust statement to remove"
+        return (
+            False,
+            f"role {role_arn} is not in this account (or no longer exists): no trust statement removed",
+        )
     statements = document.get("Statement", [])
     if not has_statement(document, sid):
         return False, f"the trust policy of {role_arn} no longer has the statement {sid}; nothing to remove"
