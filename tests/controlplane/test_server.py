@@ -24,9 +24,9 @@ PRINCIPAL = "arn:aws:iam::123456789012:root"
 
 
 @contextmanager
-def server_process(*args: str) -> Iterator[tuple[str, list[str]]]:
+def server_process(*args: str, rest: list[str] | None = None) -> Iterator[tuple[str, list[str]]]:
     """`cloudplane server --port 0 ARGS` until /healthz answers; its URL and what it printed first.
-    Stopped with Ctrl-C (SIGINT) at the end."""
+    Stopped with Ctrl-C (SIGINT) at the end; `rest` then receives the lines it printed on stdout after those."""
     proc = spawn("server", "--port", "0", *args)
     try:
         assert proc.stdout is not None
@@ -53,7 +53,9 @@ def server_process(*args: str) -> Iterator[tuple[str, list[str]]]:
         finally:
             if proc.poll() is None:
                 proc.kill()
-            proc.communicate()
+            out, _ = proc.communicate()
+            if rest is not None:
+                rest.extend(out.splitlines())
 
 
 def test_the_server_command_starts_serves_and_stops(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,6 +81,18 @@ def test_the_server_command_starts_serves_and_stops(tmp_path, monkeypatch: pytes
             # Answers on a kept-alive connection come at once: with Nagle's algorithm on, each would wait
             # ~40 ms for the client's delayed ACK (0.8 s in all).
             assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.parametrize("flag", [[], ["--access-log"]], ids=["quiet", "access-log"])
+def test_requests_are_logged_only_when_asked(tmp_path, flag: list[str]) -> None:
+    printed: list[str] = []
+    with server_process("--database-url", f"sqlite:///{tmp_path / 'cloudplane.db'}", *flag, rest=printed) as (
+        url,
+        _,
+    ):
+        assert httpx.get(url + "/api/v1/clouds").status_code == 401
+    logged = [line for line in printed if '"GET /api/v1/clouds HTTP/1.1" 401' in line]
+    assert len(logged) == (1 if flag else 0), printed
 
 
 def test_several_worker_processes_serve_one_port(tmp_path) -> None:
