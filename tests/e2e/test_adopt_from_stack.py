@@ -167,28 +167,67 @@ def test_a_managed_clouds_own_stack_is_already_registered(adopted: Run) -> None:
     assert cloud_names() == ["adopted"]
 
 
-def test_peer_stack_is_discovered_whoever_its_role_trusts(aws: Factory, stacks: dict[str, Any]) -> None:
+def test_peer_stack_moves_over_with_a_trust_statement_of_its_own(
+    aws: Factory, stacks: dict[str, Any]
+) -> None:
+    """The peer-built cloud, as a user moves it: discovered, refused while its role trusts only the peer,
+    registered with --add-trust once the role holds cloudplane's policies, and let go again by delete; the
+    peer's trust statement and the stack stay as they were throughout."""
     peer = stacks["peer"]
     values = {o["OutputKey"]: o["OutputValue"] for o in peer["Outputs"]}
+    role_arn = f"arn:aws:iam::{ACCOUNT}:role/anyscale-iam-role-example0"
+    peer_trust = trust_of(aws, role_arn)
+    resources_before = physical_ids(aws, peer["StackName"])
     run = cloudplane("cloud", "register", "--from-stack", peer["StackName"], "--name", "from-peer", "--yes")
     found = equivalent_flags(run)
-    ids = physical_ids(aws, peer["StackName"])
     assert found == {
         "--provider": "aws",
         "--name": "from-peer",
         "--region": "us-west-2",
         "--vpc-id": values["VPC"],
-        "--subnet-ids": ",".join(ids[f"Subnet{i}"][0] for i in range(4)),  # public: routed to the gateway
+        "--subnet-ids": ",".join(
+            resources_before[f"Subnet{i}"][0] for i in range(4)
+        ),  # public: the gateway's
         "--security-group-ids": values["AnyscaleSecurityGroup"],
         "--s3-bucket-id": values["S3Bucket"],
         "--efs-id": values["EFS"],
-        "--controlplane-iam-role-id": f"arn:aws:iam::{ACCOUNT}:role/anyscale-iam-role-example0",
+        "--controlplane-iam-role-id": role_arn,
         "--instance-iam-role-id": f"arn:aws:iam::{ACCOUNT}:role/{peer['Parameters']['ClusterNodeIAMRoleName']}",
-        "--external-id": peer["Parameters"]["CloudID"],
+        # No --external-id: the one in the role's trust is the peer's, in the statement trusting the peer.
     }
     assert f"customerRole (AWS::IAM::Role), trusts {PEER_ACCOUNT}" in run.stderr
-    # The role trusts the peer's account, not this control plane: register stops before keeping anything.
-    assert run.exit_code != 0
+    # The role trusts the peer's account, not this control plane: register stops before anything is made.
+    assert run.exit_code == 2 and "--add-trust" in run.stderr.splitlines()[-1]
+    assert cloud_names() == ["adopted"] and trust_of(aws, role_arn) == peer_trust
+
+    # The peer's role lacks some of what cloudplane's verification asks of a control-plane role (IAM-4):
+    # the user adds cloudplane's documented policies, as the finding says, then adopts with --add-trust.
+    documented = json.loads(
+        cloudplane("cloud", "policy", "--role", "controlplane", "--output", "json").stdout
+    )
+    for policy_name, document in documented["policies"].items():
+        aws("iam").put_role_policy(
+            RoleName="anyscale-iam-role-example0", PolicyName=policy_name, PolicyDocument=json.dumps(document)
+        )
+    run = cloudplane(
+        "cloud", "register", "--from-stack", peer["StackName"], "--name", "from-peer", "--add-trust", "--yes"
+    )
+    assert run.exit_code == 0, run.stderr + run.stdout
+    cloud = json.loads(cloudplane("cloud", "get", "--name", "from-peer", "--output", "json").stdout)
+    trust = trust_of(aws, role_arn)
+    assert (
+        trust["Statement"][: len(peer_trust["Statement"])] == peer_trust["Statement"]
+    )  # the peer's, as it was
+    (ours,) = trust["Statement"][len(peer_trust["Statement"]) :]
+    assert ours["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    assert ours["Condition"] == {"StringEquals": {"sts:ExternalId": cloud["external_id"]}}
+    assert cloud["external_id"] != peer["Parameters"]["CloudID"]
+    assert cloud["last_verification"]["passed"]
+
+    run = cloudplane("cloud", "delete", "--name", "from-peer", "--yes")
+    assert run.exit_code == 0, run.stderr
+    assert trust_of(aws, role_arn) == peer_trust  # exactly the statement cloudplane added is gone
+    assert physical_ids(aws, peer["StackName"]) == resources_before
     assert cloud_names() == ["adopted"]
 
 

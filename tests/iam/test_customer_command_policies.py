@@ -23,6 +23,7 @@ from cloudplane.cloud import CUSTOMER_DEFINED
 from cloudplane.clouds.added_trust import our_statement
 from cloudplane.clouds.trust import ADDED_TRUST_OPTION
 from cloudplane.sandbox.server import SandboxServer
+from tests.byo.stacks import apply, print_template
 from tests.e2e.test_customer_defined import customer_cloud, register_args, trust_of
 from tests.iam.proof import (
     FREE,
@@ -196,9 +197,35 @@ def test_register_holding_its_policy_succeeds_and_asks_for_every_action(
     )
     assert proof.run.exit_code == 0, proof.output
     assert proof.denied == set()
-    # A public network: a private one's reads are not asked for here (they are by edit and verify above).
-    assert proof.allowed - FREE == taken("register") - set(command_policies.PRIVATE_NETWORK_READS)
+    # A public network: a private one's reads are not asked for here (they are by edit and verify above);
+    # nor the source stack's, which --from-stack reads (below).
+    assert proof.allowed - FREE == taken("register") - set(
+        command_policies.PRIVATE_NETWORK_READS + command_policies.STACK_READS
+    )
     assert proof.allowed >= NOT_TAKEN_BY_EDIT
+
+
+@pytest.fixture(scope="module")
+def source_stack(aws: Factory, resources: BuiltCloud) -> str:
+    """A customer-defined cloud deployed from cloudplane's own template, to be adopted with --from-stack."""
+    apply(aws, print_template("--name", "from-stack"), "source-stack")
+    return "source-stack"
+
+
+def test_register_from_a_stack_holding_its_policy_succeeds(
+    sandbox: SandboxServer, aws: Factory, source_stack: str
+) -> None:
+    args = ("cloud", "register", "--from-stack", source_stack, "--name", "from-stack", "--yes")
+    proof = run_holding(sandbox, aws, command_policies.command_policy("register"), *args)
+    assert proof.run.exit_code == 0, proof.output
+    assert proof.denied == set()
+    assert set(command_policies.STACK_READS) <= proof.allowed
+    for action in command_policies.STACK_READS:
+        refused = run_holding(
+            sandbox, aws, without(command_policies.command_policy("register"), action), *args[:5], "again"
+        )
+        assert refused.denied == {action}, refused.output
+        assert_one_line_naming(refused.run, action)
 
 
 # --- cloud template ----------------------------------------------------------------------------------------

@@ -194,6 +194,8 @@ def register_statements() -> list[Statement]:
         # The cloud's External ID is added to the role's trust policy, or with --add-trust a statement of
         # cloudplane's own (and put back if registering fails).
         _allow("RequireExternalId", ["iam:UpdateAssumeRolePolicy"], ANY_ROLE),
+        # --from-stack: the stack whose resources are adopted (left as it is).
+        _allow("ReadSourceStack", STACK_READS),
         *verification_statements(managed=False, customer_defined=True),
     ]
 

@@ -62,16 +62,22 @@ def _require_flags(params: dict[str, Any]) -> None:
 def _adopt(stack: str | None, state_path: str | None, params: dict[str, Any]) -> str:
     from cloudplane.client import ControlPlaneClient
     from cloudplane.clouds.adopt.discover import discover, refuse_if_registered
+    from cloudplane.clouds.principal import trusted_principal
     from cloudplane.console import Console
 
     given = {flag: params.get(name) for flag, name in PARAMETERS.items()}
     given["--controlplane-iam-role-id"] = params.get("controlplane_role") or params.get(
         "peer_controlplane_role"
     )
-    adoption = discover(
-        stack=stack, state_path=state_path, name=params["name"], region=params["region"], given=given
-    )
     with ControlPlaneClient.from_env(announce=False) as client:
+        adoption = discover(
+            stack=stack,
+            state_path=state_path,
+            name=params["name"],
+            region=params["region"],
+            given=given,
+            principal=lambda aws: trusted_principal(client, aws.account_id),
+        )
         refuse_if_registered(client, adoption, params["name"])
     for flag, name in PARAMETERS.items():
         if flag in adoption.choice.flags:

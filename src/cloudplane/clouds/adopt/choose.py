@@ -44,10 +44,11 @@ def _distinct(pieces: list[Piece]) -> list[Piece]:
 
 
 class _Rules:
-    def __init__(self, found: Found, given: F.Flags, lookups: Lookups) -> None:
+    def __init__(self, found: Found, given: F.Flags, lookups: Lookups, principal: str | None) -> None:
         self.found = found
         self.given = given
         self.lookups = lookups
+        self.principal = principal
         self.choice = Choice()
         self.problems = Mistakes()
 
@@ -152,14 +153,16 @@ class _Rules:
             self.choice.set(F.EXTERNAL_ID, given, GIVEN)
         elif role:
             known = next((r.trust for r in self.found.roles if r.arn == role), None)
-            external_id = trust.external_id(known if known is not None else self.lookups.trust_of(role))
+            policy = known if known is not None else self.lookups.trust_of(role)
+            external_id = trust.external_id(policy, self.principal)
             if external_id:
                 self.choice.set(F.EXTERNAL_ID, external_id, f"the trust policy of {role}")
 
 
-def choose(found: Found, given: F.Flags, lookups: Lookups) -> Choice:
-    """The register flags for what `found` holds; InputError listing every ambiguity and gap at once."""
-    rules = _Rules(found, given, lookups)
+def choose(found: Found, given: F.Flags, lookups: Lookups, principal: str | None = None) -> Choice:
+    """The register flags for what `found` holds; InputError listing every ambiguity and gap at once.
+    `principal`: the control plane's, whose trust statement's External ID is kept (None: any statement's)."""
+    rules = _Rules(found, given, lookups, principal)
     vpc_id = rules.vpc()
     file_system = rules.pick(F.EFS, "EFS file system", found.file_systems, required=False)
     if vpc_id:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,10 +35,17 @@ class Adoption:
 
 
 def discover(
-    *, stack: str | None, state_path: str | None, name: str, region: str, given: F.Flags
+    *,
+    stack: str | None,
+    state_path: str | None,
+    name: str,
+    region: str,
+    given: F.Flags,
+    principal: Callable[[AwsClients], str] | None = None,
 ) -> Adoption:
     """Read the stack or the state file and choose the flags; InputError for bad input, an ambiguity or a
-    gap. Reads only."""
+    gap. Reads only. `principal`: the control plane's principal (the External ID kept is the one its trust
+    statement requires)."""
     if stack and state_path:
         raise InputError("give --from-stack or --from-terraform-state, not both")
     naming.validate_cloud_name(name)
@@ -51,7 +59,7 @@ def discover(
         from cloudplane.clouds.adopt.from_terraform import read_state
 
         found = read_state(state_path or "")
-    choice = choose(found, given, AwsLookups(aws))
+    choice = choose(found, given, AwsLookups(aws), principal(aws) if principal else None)
     return Adoption(found, choice, F.equivalent_command(name, region, choice.flags))
 
 

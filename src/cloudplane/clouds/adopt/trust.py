@@ -46,11 +46,17 @@ def trusted_principals(trust: dict[str, Any]) -> list[str]:
     return _principals(statement, "AWS") if statement else []
 
 
-def external_id(trust: dict[str, Any]) -> str | None:
-    """The sts:ExternalId the account statement requires, when it requires exactly one."""
-    statement = account_statement(trust)
-    if statement is None:
-        return None
-    # StringLike would hold a pattern, not the ID to pass.
-    values = _as_list(((statement.get("Condition") or {}).get("StringEquals") or {}).get("sts:ExternalId"))
-    return values[0] if len(values) == 1 and isinstance(values[0], str) else None
+def external_id(trust: dict[str, Any], principal: str | None = None) -> str | None:
+    """The sts:ExternalId the first statement trusting `principal` (None: any AWS principal) requires, when it
+    requires exactly one. Another tool's External ID, in a statement trusting that tool, is that tool's: a
+    cloud registered here gets its own (`register --add-trust`)."""
+    from cloudplane.clouds.trust import trusts_principal
+
+    for statement in _assume_statements(trust):
+        if not _principals(statement, "AWS") or not trusts_principal(statement, principal):
+            continue
+        # StringLike would hold a pattern, not the ID to pass.
+        condition = (statement.get("Condition") or {}).get("StringEquals") or {}
+        values = _as_list(condition.get("sts:ExternalId"))
+        return values[0] if len(values) == 1 and isinstance(values[0], str) else None
+    return None
