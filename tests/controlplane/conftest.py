@@ -126,8 +126,8 @@ def mint_token(database_url: str, org: str = "local", *, admin: bool = True, nam
 
 
 @contextmanager
-def serve(database_url: str, *, aws_principal: str | None = None) -> Iterator[Served]:
-    app = create_app(database_url, aws_principal=aws_principal)
+def serve(database_url: str, *, aws_principal: str | None = None, hot_reads: bool = True) -> Iterator[Served]:
+    app = create_app(database_url, aws_principal=aws_principal, hot_reads=hot_reads)
     # Marked as TCP, so that asyncio turns Nagle's algorithm off on its connections (as `cloudplane server`
     # does): otherwise each answer on a kept-alive connection waits ~40 ms for a delayed ACK.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)

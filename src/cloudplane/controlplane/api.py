@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from cloudplane.controlplane.auth import Unauthorized
+from cloudplane.controlplane.auth import bearer_secret
 from cloudplane.controlplane.paging import DEFAULT_LIMIT, MAX_LIMIT
 from cloudplane.controlplane.schemas import (
     ClaimIn,
@@ -34,12 +34,8 @@ from cloudplane.controlplane.store import UNSET
 
 def authenticate(request: Request) -> None:
     """Every route of `router` needs `Authorization: Bearer <token>`; the caller is kept on the request."""
-    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
-    if not scheme:
-        raise Unauthorized("this control plane needs a token: send Authorization: Bearer <token>")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise Unauthorized("expected Authorization: Bearer <token>")
-    request.state.caller = request.app.state.service.authenticate(secret.strip())
+    secret = bearer_secret(request.headers.get("authorization", ""))
+    request.state.caller = request.app.state.service.authenticate(secret)
 
 
 public = APIRouter(prefix="/api/v1")

@@ -56,6 +56,16 @@ class Caller:
 LOCAL_OPERATOR = Caller(org=LOCAL_ORG, name="local", admin=True, operator=True)
 
 
+def bearer_secret(authorization: str) -> str:
+    """The token secret of an `Authorization: Bearer <token>` header's value; Unauthorized otherwise."""
+    scheme, _, secret = authorization.partition(" ")
+    if not scheme:
+        raise Unauthorized("this control plane needs a token: send Authorization: Bearer <token>")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("expected Authorization: Bearer <token>")
+    return secret.strip()
+
+
 def new_secret() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 

@@ -46,8 +46,23 @@ def first_line(message: str) -> str:
     return (message.strip().splitlines() or [""])[0]
 
 
+def status_of(exc: CloudplaneError) -> int:
+    return next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 500)
+
+
+def unexpected(exc: Exception) -> tuple[int, str]:
+    """The status and detail of an error that is not cloudplane's own, logged: the database's, or a bug."""
+    if isinstance(exc, OperationalError):
+        log.error("database error: %s", exc)
+        cause = getattr(exc, "orig", None) or exc
+        return 503, f"database unavailable: {first_line(str(cause))}"
+    log.exception("unexpected error", exc_info=exc)
+    return 500, f"internal error ({type(exc).__name__}); see the control-plane log"
+
+
 async def _cloudplane_error(_request: Request, exc: Exception) -> JSONResponse:
-    status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 500)
+    assert isinstance(exc, CloudplaneError)
+    status = status_of(exc)
     response = _detail(status, str(exc))
     if status == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
@@ -60,14 +75,11 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
-    log.error("database error: %s", exc)
-    cause = getattr(exc, "orig", None) or exc
-    return _detail(503, f"database unavailable: {first_line(str(cause))}")
+    return _detail(*unexpected(exc))
 
 
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unexpected error")
-    return _detail(500, f"internal error ({type(exc).__name__}); see the control-plane log")
+    return _detail(*unexpected(exc))
 
 
 def describe_validation_errors(errors: Iterable[Mapping[str, Any]]) -> str:
