@@ -111,6 +111,9 @@ class AwsClients:
                 existing = self._clients.get(key)
             if existing is None:
                 made = self._session.create_client(service, config=config)
+                # Its paginators' model read now, while it is built (in the background for a verification),
+                # rather than by the first paginated calls, several at once.
+                made.can_paginate(next(iter(made.meta.method_to_api_mapping)))
                 existing = GuardedClient(made, region or self.region)
                 with self._lock:
                     self._clients[key] = existing
