@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cloudplane.controlplane.settings import DATABASE_URL_ENV, SUPPORTED_URLS, redact_url
 from cloudplane.errors import InputError, OperationFailed
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# A pooled server connection used this recently is taken as alive; one idle for longer is pinged first.
+IDLE_BEFORE_PING_SECONDS = 10.0
 # Execution option of sessions that only read (`read_sessions`).
 _READ_ONLY = "cloudplane_read_only"
 
@@ -34,12 +37,14 @@ def make_engine(url: str) -> Engine:
     parsed = _parse(url)
     if parsed.get_backend_name() != "sqlite":
         try:
-            return create_engine(parsed, pool_pre_ping=True)
+            engine = create_engine(parsed)
         except (ArgumentError, ImportError) as exc:  # e.g. a driver that is not installed
             raise InputError(
                 f"unsupported database URL {redact(url)!r} ({_first_line(str(exc))}); "
                 f"use {SUPPORTED_URLS} (check {DATABASE_URL_ENV})"
             ) from None
+        _ping_when_idle(engine)
+        return engine
 
     path = sqlite_file(parsed)
     if path is not None:
@@ -59,6 +64,26 @@ def make_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use when it has been idle for IDLE_BEFORE_PING_SECONDS: one that the
+    database or a firewall dropped meanwhile is replaced rather than failing a request. SQLAlchemy's
+    pool_pre_ping pings on every checkout, a round trip more for each read of a server's request."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError(f"a pooled connection did not answer a ping: {exc}") from exc
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
