@@ -17,7 +17,7 @@ from cloudplane import __version__
 from cloudplane.controlplane import http_errors, migrate
 from cloudplane.controlplane.api import public, router
 from cloudplane.controlplane.db import make_engine
-from cloudplane.controlplane.hot_reads import HotReads
+from cloudplane.controlplane.hot_reads import HotReads, read_threads
 from cloudplane.controlplane.principal import validate_principal
 from cloudplane.controlplane.schemas import Health
 from cloudplane.controlplane.service import ControlPlaneService
@@ -40,6 +40,7 @@ def create_app(
     if aws_principal is not None:
         validate_principal(aws_principal)
     engine = make_engine(url)
+    threads = read_threads() if hot_reads else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -48,13 +49,15 @@ def create_app(
         try:
             yield
         finally:
+            if threads is not None:
+                threads.shutdown(wait=False)
             engine.dispose()
 
     app = FastAPI(title="cloudplane control plane", version=__version__, lifespan=lifespan)
     app.state.service = ControlPlaneService(engine, aws_principal=aws_principal)
     http_errors.install(app)
-    if hot_reads:
-        app.add_middleware(HotReads, service=app.state.service)
+    if threads is not None:
+        app.add_middleware(HotReads, service=app.state.service, threads=threads)
     app.include_router(public)
     app.include_router(router)
 

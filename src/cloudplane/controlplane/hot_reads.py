@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -27,12 +27,17 @@ _ONE_CLOUD = re.compile(r"/api/v1/clouds/([^/]+)")
 Answer = tuple[int, Any, list[tuple[bytes, bytes]]]
 
 
+def read_threads() -> ThreadPoolExecutor:
+    # As many as the database's pool holds connections by default: more would only wait for one.
+    return ThreadPoolExecutor(max_workers=5, thread_name_prefix="hot-reads")
+
+
 class HotReads:
-    def __init__(self, app: ASGIApp, service: ControlPlaneService) -> None:
+    def __init__(self, app: ASGIApp, service: ControlPlaneService, threads: Executor) -> None:
+        """threads: where the reads run; the app that owns them shuts them down."""
         self.app = app
         self.service = service
-        # As many as the database's pool holds connections by default: more would only wait for one.
-        self._threads = ThreadPoolExecutor(max_workers=5, thread_name_prefix="hot-reads")
+        self._threads = threads
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = _ONE_CLOUD.fullmatch(scope["path"]) if scope["type"] == "http" else None
